@@ -1,0 +1,25 @@
+"""A Keras 3 / TensorFlow zoo of deep latent-variable generative models and text generators.
+
+    import zoo
+    model = zoo.load("vae-binarized-mnist")   # a keras.Model, ready for fit or inference
+    zoo.list_models()
+"""
+from zoo import hub
+from zoo.hub import list_models, register_model
+
+
+def load(name, compile=True):
+    """The pretrained model ``name`` from ``saved_models/`` (see ``zoo.hub.load``)."""
+    return hub.load(name, compile=compile)
+
+
+def __getattr__(name):
+    # Model classes are imported on first use, so ``import zoo`` stays light for the CLI.
+    if name in ("VAE", "LatentVariableModel"):
+        import zoo.models
+        return getattr(zoo.models, name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+__all__ = ["load", "list_models", "register_model", "hub", "VAE", "LatentVariableModel"]
+__version__ = "0.1.0"

@@ -1,0 +1,145 @@
+"""``zoo``: the command line of the model zoo.
+
+    zoo list                         pretrained models and recipes
+    zoo train RECIPE [--toy]         train a recipe, publish saved_models/<name>/
+    zoo evaluate NAME                test metrics of a pretrained model
+    zoo sample NAME                  a PNG of prior samples
+    zoo export NAME [--check]        re-export the SavedModel; --check runs it through the TF C API
+    zoo demo                         the main job on the shipped models (see ``zoo.demo``)
+"""
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def cmd_list(args):
+    from zoo import hub
+    from zoo.training import recipe_names
+    print("pretrained models (saved_models/):")
+    for name in hub.list_models():
+        card = hub.read_card(name)
+        metrics = ", ".join(f"{k}={v:.2f}" for k, v in card.get("metrics", {}).items()
+                            if isinstance(v, float) and k.startswith("test_"))
+        print(f"  {name:28s} {card.get('model_class', '?'):10s} {metrics}")
+    print("recipes (recipes/):")
+    for name in recipe_names():
+        print(f"  {name}")
+
+
+def cmd_train(args):
+    from zoo.training import load_recipe, train
+    import zoo.models  # noqa: F401
+    recipe = load_recipe(args.recipe)
+    if args.toy:
+        recipe = recipe.shrink()
+    if args.max_minutes is not None:
+        recipe.max_minutes = args.max_minutes
+    result = train(recipe, run_dir=args.run_dir, seed=args.seed, deterministic=args.deterministic,
+                   resume=not args.no_resume, publish_artifact=not args.no_publish, models_dir=args.models_dir,
+                   verbose=2 if args.verbose else 0)
+    print(json.dumps({k: result[k] for k in ("metrics", "training")}, indent=2))
+    print(f"run folder: {result['run_dir']}")
+    if result.get("artifact"):
+        print(f"artifact: {result['artifact']}")
+
+
+def cmd_evaluate(args):
+    import zoo
+    from zoo.data import DATASETS
+    card = zoo.hub.read_card(args.name)
+    model = zoo.load(args.name, compile=False)
+    splits = DATASETS[card["data"]["loader"]].load()
+    x = splits[args.split][: args.limit]
+    metrics = model.measure(x, num_samples=args.num_samples)
+    print(json.dumps(metrics, indent=2))
+
+
+def cmd_sample(args):
+    import zoo
+    from zoo.demo import save_grid
+    model = zoo.load(args.name, compile=False)
+    images = model.sample(args.num, seed=args.seed).numpy()
+    save_grid(images, args.output, title=f"{args.name}: prior samples")
+    print(args.output)
+
+
+def cmd_export(args):
+    import zoo
+    from zoo import hub
+    from zoo.export import check_export, export_saved_model
+    model = zoo.load(args.name, compile=False)
+    version_dir = hub.models_dir() / args.name / str(args.version)
+    if not args.check:
+        export_saved_model(model, version_dir)
+    print(json.dumps({"python_reload": check_export(model, version_dir)}, indent=2))
+    if args.check:
+        from zoo.export.capi import check_with_c_api
+        print(json.dumps({"c_api": check_with_c_api(model, version_dir)}, indent=2))
+
+
+def cmd_demo(args):
+    from zoo.demo import main as demo_main
+    demo_main(output_dir=args.output_dir, test_examples=args.test_examples, num_samples=args.num_samples)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="zoo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="pretrained models and recipes").set_defaults(fn=cmd_list)
+
+    p = sub.add_parser("train", help="train a recipe and publish its artifact")
+    p.add_argument("recipe", help="recipe name in recipes/ or a path to a recipe file")
+    p.add_argument("--toy", action="store_true", help="the recipe's toy size (seconds)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
+    p.add_argument("--run-dir", default=None, help="default runs/<name>/")
+    p.add_argument("--models-dir", default=None, help="publish here instead of saved_models/")
+    p.add_argument("--max-minutes", type=float, default=None, help="override the recipe's time budget")
+    p.add_argument("--no-resume", action="store_true", help="do not resume from the run folder's backup")
+    p.add_argument("--no-publish", action="store_true", help="train and evaluate only")
+    p.add_argument("--verbose", action="store_true", help="one line per epoch")
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("evaluate", help="test metrics of a pretrained model")
+    p.add_argument("name")
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int, default=None, help="first N examples only")
+    p.add_argument("--num-samples", type=int, default=5000, help="importance samples per example")
+    p.set_defaults(fn=cmd_evaluate)
+
+    p = sub.add_parser("sample", help="a PNG grid of prior samples")
+    p.add_argument("name")
+    p.add_argument("--num", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", default="samples.png")
+    p.set_defaults(fn=cmd_sample)
+
+    p = sub.add_parser("export", help="re-export a pretrained model's SavedModel, or check it")
+    p.add_argument("name")
+    p.add_argument("--version", type=int, default=1)
+    p.add_argument("--check", action="store_true", help="check the existing export, with the TF C API too")
+    p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("demo", help="samples, reconstructions, interpolations and NLL of the shipped models")
+    p.add_argument("--output-dir", default="demo")
+    p.add_argument("--test-examples", type=int, default=500)
+    p.add_argument("--num-samples", type=int, default=1000)
+    p.set_defaults(fn=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.fn(args)
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        print(f"zoo {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""SavedModel export in TF Serving's layout: ``<artifact>/<version>/saved_model.pb + variables/``."""
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def export_saved_model(model, directory):
+    """Writes every endpoint of ``model.export_endpoints()`` as a named signature into ``directory``.
+
+    Uses ``keras.export.ExportArchive``; the graphs hold core TF ops only, so stock TF Serving
+    (which has no Python and no tensorflow-text kernels) can load them.
+    """
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, endpoint in model.export_endpoints().items():
+        archive.add_endpoint(name=name, fn=endpoint.fn, input_signature=list(endpoint.input_signature))
+    archive.write_out(str(directory), verbose=False)
+    return Path(directory)
+
+
+def signature_docs(model):
+    """For the card: each signature's inputs/outputs (dtype, shape), doc and an example request."""
+    docs = {}
+    for name, endpoint in model.export_endpoints().items():
+        outputs = endpoint.call_with_example()
+        docs[name] = {
+            "doc": endpoint.doc,
+            "inputs": {s.name: {"dtype": s.dtype.name, "shape": s.shape.as_list()} for s in endpoint.input_signature},
+            "outputs": {k: {"dtype": str(v.dtype), "shape": [None] + list(v.shape[1:]) if v.ndim else []}
+                        for k, v in outputs.items()},
+            "example_request": {"signature_name": name,
+                                "inputs": {k: np.asarray(v).tolist() for k, v in endpoint.example.items()}},
+        }
+    return docs
+
+
+def check_export(model, directory, rtol=1e-4, atol=1e-4):
+    """Reloads the SavedModel with ``tf.saved_model.load`` and compares every signature's outputs on its
+    example inputs with the Keras model's. Returns {signature: max abs difference}; raises
+    ``AssertionError`` naming the signature and output on a mismatch."""
+    loaded = tf.saved_model.load(str(directory))
+    report = {}
+    for name, endpoint in model.export_endpoints().items():
+        if name not in loaded.signatures:
+            raise AssertionError(f"{directory}: signature {name!r} missing (has {list(loaded.signatures)})")
+        expected = endpoint.call_with_example()
+        inputs = {s.name: tf.constant(endpoint.example[s.name], s.dtype) for s in endpoint.input_signature}
+        got = {k: v.numpy() for k, v in loaded.signatures[name](**inputs).items()}
+        report[name] = compare_outputs(expected, got, f"{directory}:{name}", rtol, atol)
+    return report
+
+
+def compare_outputs(expected, got, where, rtol=1e-4, atol=1e-4):
+    """Max abs difference over the outputs of one signature call; AssertionError on mismatch."""
+    if set(expected) != set(got):
+        raise AssertionError(f"{where}: outputs {sorted(got)} differ from the model's {sorted(expected)}")
+    worst = 0.0
+    for key in expected:
+        a, b = np.asarray(expected[key]), np.asarray(got[key])
+        if a.shape != b.shape:
+            raise AssertionError(f"{where}/{key}: shape {b.shape}, expected {a.shape}")
+        if not np.allclose(a, b, rtol=rtol, atol=atol):
+            raise AssertionError(f"{where}/{key}: max abs difference {np.max(np.abs(a - b)):.3g}")
+        worst = max(worst, float(np.max(np.abs(a - b))) if a.size else 0.0)
+    return worst

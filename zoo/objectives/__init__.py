@@ -1,0 +1,9 @@
+"""Objectives shared by every model: ELBO, IWAE bound, importance-sampled log-likelihood, KL schedules."""
+from zoo.objectives.annealing import (ConstantSchedule, CyclicalSchedule, KLAnnealing, LinearSchedule,
+                                      SigmoidSchedule, schedule_from_config)
+from zoo.objectives.elbo import elbo, iwae_bound, kl_term, log_importance_weights, log_mean_exp
+from zoo.objectives.importance import log_likelihood
+
+__all__ = ["elbo", "iwae_bound", "kl_term", "log_importance_weights", "log_mean_exp", "log_likelihood",
+           "ConstantSchedule", "LinearSchedule", "SigmoidSchedule", "CyclicalSchedule", "KLAnnealing",
+           "schedule_from_config"]

@@ -1,0 +1,93 @@
+"""Recipes: plain Python files in ``recipes/`` whose ``get_config()`` returns a ``Recipe``.
+
+A recipe names everything a pretrained artifact depends on (data, model config, schedule) and
+the number it is expected to reach; ``zoo train NAME`` runs it, and ``Recipe.shrink()`` gives the
+toy-size version the test suite runs for one step.
+"""
+import copy
+import dataclasses
+import importlib.util
+from pathlib import Path
+from typing import Optional
+
+from zoo.hub import REPO_ROOT
+
+RECIPES_DIR = REPO_ROOT / "recipes"
+
+
+@dataclasses.dataclass
+class Recipe:
+    """Everything one training run needs.
+
+    name: the artifact's name in ``saved_models/``.
+    model: {"class_name": registered class, "config": constructor arguments}.
+    data: {"loader": key of ``zoo.data.DATASETS``, "args": its keyword arguments}.
+    monitor / monitor_mode: the validation metric that picks the best epoch.
+    kl_schedule: a ``zoo.objectives.schedule_from_config`` dict, or None for beta = 1.
+    max_minutes: wall-clock budget; training stops at the first epoch end past it.
+    init_from: a pretrained artifact whose weights start this run (same architecture).
+    evaluation: keyword arguments of ``model.measure`` on the test split.
+    expected: the metrics this recipe is meant to reach, for the card and the README.
+    toy: overrides (nested dicts merge) that shrink the run for tests.
+    """
+
+    name: str
+    model: dict
+    data: dict
+    batch_size: int = 100
+    epochs: int = 100
+    learning_rate: float = 1e-3
+    lr_plateau: Optional[dict] = None
+    early_stopping_patience: Optional[int] = None
+    monitor: str = "val_loss"
+    monitor_mode: str = "min"
+    kl_schedule: Optional[dict] = None
+    max_minutes: Optional[float] = None
+    steps_per_execution: int = 1
+    jit_compile: bool = False
+    init_from: Optional[str] = None
+    evaluation: dict = dataclasses.field(default_factory=dict)
+    expected: dict = dataclasses.field(default_factory=dict)
+    toy: dict = dataclasses.field(default_factory=dict)
+    source: Optional[str] = None
+
+    def shrink(self):
+        """The toy version: ``toy`` overrides merged into a copy, never touching ``self``."""
+        values = copy.deepcopy(dataclasses.asdict(self))
+        _merge(values, copy.deepcopy(self.toy))
+        values["toy"] = {}
+        return Recipe(**values)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _merge(base, overrides):
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def recipe_names():
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.py") if not p.stem.startswith("_"))
+
+
+def load_recipe(name_or_path):
+    """A recipe by file path or by name in ``recipes/`` ("vae_binarized_mnist" or "vae-binarized-mnist")."""
+    path = Path(name_or_path)
+    if path.suffix != ".py":
+        path = RECIPES_DIR / (str(name_or_path).replace("-", "_") + ".py")
+    if not path.exists():
+        raise FileNotFoundError(f"no recipe {name_or_path!r}: {path} does not exist; known: {recipe_names()}")
+    spec = importlib.util.spec_from_file_location(f"zoo_recipe_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "get_config"):
+        raise AttributeError(f"{path}: a recipe must define get_config() returning zoo.training.Recipe")
+    recipe = module.get_config()
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"{path}: get_config() returned {type(recipe).__name__}, expected zoo.training.Recipe")
+    recipe.source = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+    return recipe
