@@ -25,6 +25,7 @@ def register_model(cls):
 
 def model_class(name):
     """The registered class called ``name`` (e.g. "VAE"); a clear error lists the known ones."""
+    import zoo.models  # noqa: F401  (importing the families registers them)
     try:
         return MODEL_CLASSES[name]
     except KeyError:
@@ -64,7 +65,6 @@ def load(name, compile=True):
     is compiled with Adam at the learning rate its card records, so ``fit`` continues training.
     """
     import zoo.models  # noqa: F401  (registers the classes before deserialising)
-
     card = read_card(name)
     path = models_dir() / name / "model.keras"
     model = keras.saving.load_model(path, compile=False)

@@ -70,8 +70,12 @@ def callbacks_for(recipe, run_dir, resume):
 
 
 def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publish_artifact=True,
-          models_dir=None, verbose=2):
-    """Trains ``recipe``; returns {"run_dir", "metrics", "epochs", "wall_seconds", "artifact"}."""
+          models_dir=None, verbose=2, callbacks=()):
+    """Trains ``recipe``; returns the run's result (also written to ``<run_dir>/result.json``).
+
+    resume: continue an interrupted run from ``<run_dir>/backup`` (BackupAndRestore).
+    callbacks: extra Keras callbacks, run after the zoo's own.
+    """
     run_dir = Path(run_dir or hub.REPO_ROOT / "runs" / recipe.name)
     run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
@@ -82,11 +86,11 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
     model = build_model(recipe, example_batch)
     model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=recipe.jit_compile,
                   steps_per_execution=recipe.steps_per_execution)
-    callbacks, best_path = callbacks_for(recipe, run_dir, resume)
+    own_callbacks, best_path = callbacks_for(recipe, run_dir, resume)
 
     start = time.time()
     history = model.fit(datasets["train"], validation_data=datasets["valid"], epochs=recipe.epochs,
-                        callbacks=callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
+                        callbacks=own_callbacks + list(callbacks), verbose=verbose, shuffle=False)  # the pipeline shuffles
     wall = time.time() - start
     if best_path.exists():
         model.load_weights(best_path)

@@ -1,0 +1,121 @@
+"""Objectives against closed forms."""
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from zoo.objectives import (ConstantSchedule, CyclicalSchedule, LinearSchedule, SigmoidSchedule, elbo, iwae_bound,
+                            kl_term, log_importance_weights, log_likelihood, schedule_from_config)
+
+tfd = tfp.distributions
+
+
+class LinearGaussian:
+    """z ~ N(0, 1), x | z ~ N(a z + b, s^2): p(x) = N(b, a^2 + s^2) in closed form.
+
+    ``proposal="posterior"`` uses the exact posterior as q, so every importance weight equals p(x);
+    ``proposal="prior"`` uses q = p(z), a poor but valid proposal.
+    """
+
+    a, b, s = 2.0, 0.5, 0.7
+
+    def __init__(self, proposal):
+        self.proposal = proposal
+
+    def prior(self):
+        return tfd.Independent(tfd.Normal(tf.zeros([1]), tf.ones([1])), 1)
+
+    def posterior(self, x):
+        if self.proposal == "prior":
+            return tfd.Independent(tfd.Normal(tf.zeros_like(x), tf.ones_like(x)), 1)
+        var = self.s ** 2 / (self.a ** 2 + self.s ** 2)
+        return tfd.Independent(tfd.Normal(self.a * (x - self.b) / (self.a ** 2 + self.s ** 2),
+                                          math.sqrt(var) * tf.ones_like(x)), 1)
+
+    def log_importance_weights(self, x, num_samples, seed):
+        q = self.posterior(x)
+        z = q.sample(num_samples, seed=seed)
+        log_px_z = tfd.Independent(tfd.Normal(self.a * z + self.b, self.s), 1).log_prob(x)
+        return log_importance_weights(log_px_z, self.prior(), q, z)
+
+    def exact(self, x):
+        return tfd.Normal(self.b, math.sqrt(self.a ** 2 + self.s ** 2)).log_prob(x[:, 0]).numpy()
+
+
+X = np.array([[-1.0], [0.3], [2.5], [4.0]], np.float32)
+
+
+def test_estimator_with_exact_posterior_is_exact_for_any_chunking():
+    model = LinearGaussian("posterior")
+    for k, chunk in [(1, 1), (7, 3), (5000, 500)]:
+        estimate = log_likelihood(model, X, num_samples=k, chunk_size=chunk, batch_size=3)
+        np.testing.assert_allclose(estimate, model.exact(X), atol=1e-4)
+
+
+def test_estimator_with_prior_proposal_converges_to_marginal():
+    model = LinearGaussian("prior")
+    estimate = log_likelihood(model, X, num_samples=5000, chunk_size=1000, seed=3)
+    np.testing.assert_allclose(estimate, model.exact(X), atol=0.05)
+    # A poor proposal with few samples is a lower bound on average, visibly below the truth.
+    few = np.mean([log_likelihood(model, X, num_samples=2, seed=s) for s in range(30)], axis=0)
+    assert np.all(few < model.exact(X))
+
+
+def test_estimator_is_deterministic_for_a_seed_and_rejects_bad_arguments():
+    model = LinearGaussian("prior")
+    a = log_likelihood(model, X, num_samples=10, seed=4)
+    np.testing.assert_array_equal(a, log_likelihood(model, X, num_samples=10, seed=4))
+    with pytest.raises(ValueError, match="num_samples"):
+        log_likelihood(model, X, num_samples=0)
+    with pytest.raises(ValueError, match="empty"):
+        log_likelihood(model, X[:0], num_samples=3)
+
+
+def test_iwae_bound_with_one_sample_is_the_elbo_sample():
+    q = tfd.Independent(tfd.Normal([[0.3, -0.2]], [[0.8, 1.1]]), 1)
+    p = tfd.Independent(tfd.Normal([0.0, 0.0], [1.0, 1.0]), 1)
+    z = q.sample(1, seed=[1, 2])  # (1, 1, 2)
+    log_px_z = tf.constant([[-3.0]])
+    bound = iwae_bound(log_importance_weights(log_px_z, p, q, z))
+    monte_carlo_elbo = elbo(log_px_z[0], kl_term(q, p, z[0], analytic=False))
+    np.testing.assert_allclose(bound.numpy(), monte_carlo_elbo.numpy(), rtol=1e-6)
+
+
+def test_iwae_bound_is_log_mean_exp_and_increases_with_k():
+    lw = tf.constant([[0.0], [math.log(3.0)]])
+    np.testing.assert_allclose(iwae_bound(lw).numpy(), [math.log(2.0)], rtol=1e-6)
+    model = LinearGaussian("prior")
+    x = tf.constant(X)
+    means = [np.mean([iwae_bound(model.log_importance_weights(x, k, tf.constant([s, k]))).numpy()
+                      for s in range(40)]) for k in (1, 10, 100)]
+    assert means[0] < means[1] < means[2] < model.exact(X).mean() + 1e-3
+
+
+def test_analytic_kl_matches_monte_carlo():
+    q = tfd.Independent(tfd.Normal([0.5, -1.0], [0.5, 2.0]), 1)
+    p = tfd.Independent(tfd.Normal([0.0, 0.0], [1.0, 1.0]), 1)
+    z = q.sample(200000, seed=[3, 4])
+    monte_carlo = tf.reduce_mean(kl_term(q, p, z, analytic=False)).numpy()
+    closed = 0.5 * (0.25 + 0.25 - 1 - math.log(0.25)) + 0.5 * (4.0 + 1.0 - 1 - math.log(4.0))
+    np.testing.assert_allclose(kl_term(q, p).numpy(), closed, rtol=1e-5)
+    np.testing.assert_allclose(monte_carlo, closed, rtol=0.02)
+    with pytest.raises(ValueError, match="sample z"):
+        kl_term(q, p, analytic=False)
+
+
+def test_schedules():
+    linear = LinearSchedule(100)
+    assert [linear(s) for s in (0, 50, 100, 1000)] == [0.0, 0.5, 1.0, 1.0]
+    assert SigmoidSchedule(midpoint=500)(500) == pytest.approx(0.5)
+    assert SigmoidSchedule(midpoint=500, rate=0.01)(0) < 0.01
+    cyc = CyclicalSchedule(total_steps=400, cycles=4, ratio=0.5)
+    assert [cyc(s) for s in (0, 25, 50, 99, 100, 125)] == [0.0, 0.5, 1.0, 1.0, 0.0, 0.5]
+    assert ConstantSchedule(0.3)(10) == 0.3
+    assert isinstance(schedule_from_config({"kind": "linear", "warmup_steps": 5}), LinearSchedule)
+    assert schedule_from_config(LinearSchedule(7).get_config())(7) == 1.0
+    with pytest.raises(ValueError, match="unknown KL schedule"):
+        schedule_from_config({"kind": "nope"})
+    with pytest.raises(ValueError):
+        LinearSchedule(0)
