@@ -7,6 +7,7 @@ A run folder (``runs/<name>/`` by default) keeps what a long run needs to surviv
 the recipe's validation metric, ``history.csv``, and ``result.json`` at the end.
 """
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -114,7 +115,10 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
     (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     if publish_artifact:
         destination = Path(models_dir) / recipe.name if models_dir else None
-        result["artifact"] = str(publish(model, example_batch, result, destination=destination))
+        artifact = publish(model, example_batch, result, destination=destination)
+        if (run_dir / "history.csv").exists():  # the learning curve ships with the model
+            shutil.copy(run_dir / "history.csv", artifact / "history.csv")
+        result["artifact"] = str(artifact)
     result["run_dir"] = str(run_dir)
     return result
 
