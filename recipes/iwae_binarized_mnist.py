@@ -16,8 +16,8 @@ def get_config():
     return Recipe(
         name="iwae-binarized-mnist",
         model={"class_name": "VAE", "config": {
-            "input_size": 784, "latent_dim": 50, "hidden_units": [500, 500], "activation": "tanh",
-            "architecture": "mlp", "num_importance_samples": 50, "seed": 2}},
+            "input_size": 784, "latent_dim": 40, "hidden_units": [300, 300], "activation": None,
+            "gated": True, "architecture": "mlp", "num_importance_samples": 50, "seed": 2}},
         data={"loader": "binarized_mnist", "args": {}},
         init_from="vae-binarized-mnist",
         batch_size=100,

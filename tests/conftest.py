@@ -6,6 +6,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from zoo.training.distribute import configure_cpu_replicas  # noqa: E402
+
+# Two logical CPU devices for the whole session (possible only before TensorFlow starts), so
+# MirroredStrategy tests can run on this 2-core machine; everything else uses /cpu:0 as usual.
+configure_cpu_replicas(2)
+
 
 @pytest.fixture
 def binary_images():
@@ -19,14 +25,28 @@ def binary_images():
 @pytest.fixture
 def tiny_data_dir(tmp_path, monkeypatch):
     """A ZOO_DATA_DIR holding binarized_mnist/binarized_mnist.npz with 120/40/40 random images."""
-    rng = np.random.RandomState(1)
-    folder = tmp_path / "binarized_mnist"
-    folder.mkdir()
-    arrays = {s: (rng.uniform(size=(n, 784)) < 0.15).astype(np.uint8) for s, n in
-              (("train", 120), ("valid", 40), ("test", 40))}
-    np.savez_compressed(folder / "binarized_mnist.npz", **arrays)
+    write_tiny_binarized_mnist(tmp_path)
+    write_tiny_20news(tmp_path / "20news-nvdm")
     monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))
     return tmp_path
+
+
+def write_tiny_20news(folder, vocab_size=2000, train=80, test=40, seed=2):
+    """20news-nvdm/{train,test}.feat and vocab.new in the NVDM format: 2,000 words, a few documents drawn
+    from 3 topics (each on its own block of words), labels 1..3."""
+    rng = np.random.RandomState(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.new").write_text("".join(f"word{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)} "
+                                              f"{vocab_size - i}\n" for i in range(vocab_size)))
+    for name, n in (("train.feat", train), ("test.feat", test)):
+        lines = []
+        for d in range(n):
+            topic = d % 3
+            words = rng.choice(np.arange(topic * 10, topic * 10 + 10), size=rng.randint(1, 6), replace=False)
+            pairs = [f"{w + 1}:{rng.randint(1, 4)}" for w in words] + [f"{rng.randint(31, vocab_size + 1)}:1"]
+            lines.append(f"{topic + 1} " + " ".join(dict.fromkeys(pairs)) + "\n")
+        (folder / name).write_text("".join(lines))
+    return folder
 
 
 @pytest.fixture
@@ -35,3 +55,13 @@ def tiny_vae():
     model = VAE(latent_dim=2, hidden_units=(8,), seed=0)
     model(np.zeros((1, 784), np.float32))
     return model
+
+
+def write_tiny_binarized_mnist(root, seed=1, sizes=(("train", 120), ("valid", 40), ("test", 40))):
+    """Writes <root>/binarized_mnist/binarized_mnist.npz with random binary images; returns root."""
+    rng = np.random.RandomState(seed)
+    folder = root / "binarized_mnist"
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / "binarized_mnist.npz",
+                        **{s: (rng.uniform(size=(n, 784)) < 0.15).astype(np.uint8) for s, n in sizes})
+    return root

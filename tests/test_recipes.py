@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo.data import DATASETS
 from zoo.training import load_recipe, recipe_names, train
 
 
@@ -17,16 +18,21 @@ def test_recipe_runs_at_toy_size_and_publishes(name, tiny_data_dir, tmp_path, mo
     assert recipe.epochs > 1 and toy.epochs == 1, "shrink() must not modify the recipe itself"
     result = train(toy, run_dir=tmp_path / "run", models_dir=tmp_path / "models", verbose=0)
     assert result["training"]["epochs_run"] == 1
-    assert np.isfinite(result["metrics"]["test_nll"])
+    tested = [key for key in recipe.expected if key.startswith("test_")]
+    assert tested, f"{name}: expected must name at least one test_ metric"
+    for key in tested:
+        assert np.isfinite(result["metrics"][key]), key
 
     monkeypatch.setenv("ZOO_MODELS_DIR", str(tmp_path / "models"))
     assert zoo.list_models() == [recipe.name]
     card = json.loads((tmp_path / "models" / recipe.name / "card.json").read_text())
     assert card["recipe"] == f"recipes/{name}.py" and card["data"]["sha256"]
-    assert set(card["signatures"]) >= {"serving_default", "encode", "decode", "sample", "score"}
+    assert set(card["signatures"]) >= {"serving_default", "encode", "score"}
+    if card["model_class"] == "VAE":
+        assert set(card["signatures"]) >= {"decode", "sample"}
     model = zoo.load(recipe.name)
     assert model.optimizer is not None
-    x = np.asarray(np.random.RandomState(0).uniform(size=(3, 784)) < 0.2, np.float32)
+    x = DATASETS[toy.data["loader"]].load(**toy.data.get("args", {}))["train"][:3]
     model.fit(x, epochs=1, verbose=0)  # a loaded model continues training
 
 

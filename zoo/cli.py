@@ -5,6 +5,7 @@
     zoo evaluate NAME                test metrics of a pretrained model
     zoo sample NAME                  a PNG of prior samples
     zoo export NAME [--check]        re-export the SavedModel; --check runs it through the TF C API
+    zoo serve [NAME...]              TF Serving's REST (8501) and gRPC (8500) APIs on 127.0.0.1
     zoo demo                         the main job on the shipped models (see ``zoo.demo``)
 """
 import argparse
@@ -39,7 +40,8 @@ def cmd_train(args):
         recipe.max_minutes = args.max_minutes
     result = train(recipe, run_dir=args.run_dir, seed=args.seed, deterministic=args.deterministic,
                    resume=not args.no_resume, publish_artifact=not args.no_publish, models_dir=args.models_dir,
-                   verbose=2 if args.verbose else 0)
+                   verbose=2 if args.verbose else 0, strategy=args.strategy, cpu_replicas=args.cpu_replicas,
+                   scale_batch=not args.no_scale_batch)
     print(json.dumps({k: result[k] for k in ("metrics", "training")}, indent=2))
     print(f"run folder: {result['run_dir']}")
     if result.get("artifact"):
@@ -70,14 +72,54 @@ def cmd_export(args):
     import zoo
     from zoo import hub
     from zoo.export import check_export, export_saved_model
+    from zoo.serving.config import servable_versions, write_models_config
+    from zoo.serving.warmup import warmup_path, write_warmup_requests
     model = zoo.load(args.name, compile=False)
-    version_dir = hub.models_dir() / args.name / str(args.version)
+    folder = hub.models_dir() / args.name
+    if args.check or args.warmup_only:
+        versions = [args.version] if args.version is not None else servable_versions(folder)
+        if not versions:
+            raise FileNotFoundError(f"{folder} has no numbered SavedModel version folder")
+    else:
+        versions = [args.version if args.version is not None else 1]
+    report = {}
+    for version in versions:
+        version_dir = folder / str(version)
+        if not args.check:
+            if not args.warmup_only:
+                export_saved_model(model, version_dir)
+            write_warmup_requests(model, version_dir, args.name)
+        entry = report[str(version)] = {"python_reload": check_export(model, version_dir)}
+        if args.check:
+            from zoo.export.capi import CApiError, check_with_c_api
+            entry["warmup_requests"] = warmup_path(version_dir).exists()
+            try:
+                entry["c_api"] = check_with_c_api(model, version_dir)
+            except (AssertionError, CApiError) as err:
+                print(json.dumps(report, indent=2))
+                raise SystemExit(f"zoo export: {version_dir} fails the TF C API check: {err}") from None
     if not args.check:
-        export_saved_model(model, version_dir)
-    print(json.dumps({"python_reload": check_export(model, version_dir)}, indent=2))
-    if args.check:
-        from zoo.export.capi import check_with_c_api
-        print(json.dumps({"c_api": check_with_c_api(model, version_dir)}, indent=2))
+        report["models_config"] = str(write_models_config(hub.models_dir()))
+    print(json.dumps(report, indent=2))
+
+
+def cmd_serve(args):
+    import logging
+    from zoo.serving.server import serve
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from zoo.serving.errors import ServingError
+    try:
+        server = serve(args.names or None, models_dir=args.models_dir, host=args.host, rest_port=args.rest_port,
+                       grpc_port=args.grpc_port, max_request_bytes=args.max_request_bytes,
+                       latest_only=args.latest_only, batching=not args.no_batching,
+                       max_batch_size=args.max_batch_size, batch_timeout_s=args.batch_timeout_micros / 1e6)
+    except (OSError, ServingError) as err:  # a port in use, a failing warm-up record
+        raise SystemExit(f"zoo serve: {err}") from None
+    for name in server.registry.names():
+        print(f"serving {name} versions {sorted(server.registry.versions(name))}")
+    print(f"REST  {server.rest_url}/v1/models/<name>[:predict]")
+    print(f"gRPC  {server.grpc_target} (tensorflow.serving.PredictionService)", flush=True)
+    server.wait()
 
 
 def cmd_demo(args):
@@ -101,6 +143,12 @@ def build_parser():
     p.add_argument("--no-resume", action="store_true", help="do not resume from the run folder's backup")
     p.add_argument("--no-publish", action="store_true", help="train and evaluate only")
     p.add_argument("--verbose", action="store_true", help="one line per epoch")
+    p.add_argument("--strategy", default="default", choices=["default", "mirrored", "multi_worker", "tpu"],
+                   help="tf.distribute strategy (multi_worker reads $TF_CONFIG)")
+    p.add_argument("--cpu-replicas", type=int, default=None,
+                   help="split the CPU into N logical devices (mirrored / multi_worker without GPUs)")
+    p.add_argument("--no-scale-batch", action="store_true",
+                   help="keep the recipe's batch as the global batch instead of per replica")
     p.set_defaults(fn=cmd_train)
 
     p = sub.add_parser("evaluate", help="test metrics of a pretrained model")
@@ -119,9 +167,27 @@ def build_parser():
 
     p = sub.add_parser("export", help="re-export a pretrained model's SavedModel, or check it")
     p.add_argument("name")
-    p.add_argument("--version", type=int, default=1)
-    p.add_argument("--check", action="store_true", help="check the existing export, with the TF C API too")
+    p.add_argument("--version", type=int, default=None,
+                   help="version folder (export: default 1; --check/--warmup-only: default every version)")
+    p.add_argument("--check", action="store_true", help="check the existing export, with the TF C API too: every "
+                   "signature run on its warm-up request in a process with no Python, compared with Keras")
+    p.add_argument("--warmup-only", action="store_true", help="only (re)write the TF Serving warm-up records of the "
+                   "existing version folders and models.config")
     p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("serve", help="serve saved_models/ with TF Serving's REST and gRPC APIs")
+    p.add_argument("names", nargs="*", help="artifacts to serve (default: every servable one)")
+    p.add_argument("--models-dir", default=None, help="default saved_models/ ($ZOO_MODELS_DIR)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, local only)")
+    p.add_argument("--rest-port", type=int, default=8501, help="REST port as TF Serving's --rest_api_port")
+    p.add_argument("--grpc-port", type=int, default=8500, help="gRPC port as TF Serving's --port")
+    p.add_argument("--max-request-bytes", type=int, default=16 << 20, help="request size limit (REST 413, "
+                   "gRPC RESOURCE_EXHAUSTED)")
+    p.add_argument("--latest-only", action="store_true", help="load only the highest version of each model")
+    p.add_argument("--no-batching", action="store_true", help="run every request on its own")
+    p.add_argument("--max-batch-size", type=int, default=64)
+    p.add_argument("--batch-timeout-micros", type=int, default=0, help="how long a batch waits to fill")
+    p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("demo", help="samples, reconstructions, interpolations and NLL of the shipped models")
     p.add_argument("--output-dir", default="demo")

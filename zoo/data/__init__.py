@@ -2,8 +2,9 @@
 import dataclasses
 from typing import Callable
 
-from zoo.data import binarized_mnist
-from zoo.data.binarized_mnist import as_dataset, load_binarized_mnist
+from zoo.data import binarized_mnist, newsgroups
+from zoo.data.binarized_mnist import load_binarized_mnist
+from zoo.data.pipeline import as_dataset, epoch_batches, steps_per_epoch
 from zoo.data.files import data_root, download
 
 
@@ -17,5 +18,6 @@ class DatasetSpec:
 
 
 DATASETS = {"binarized_mnist": DatasetSpec(load_binarized_mnist, binarized_mnist.source_files)}
+DATASETS["20news"] = DatasetSpec(newsgroups.load_20news, newsgroups.source_files)
 
-__all__ = ["DATASETS", "DatasetSpec", "as_dataset", "data_root", "download", "load_binarized_mnist"]
+__all__ = ["DATASETS", "DatasetSpec", "epoch_batches", "steps_per_epoch", "as_dataset", "data_root", "download", "load_binarized_mnist"]

@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from zoo.data.files import data_root, download
 from zoo.data.validation import check_binary
@@ -97,22 +96,6 @@ def load_split(split, data_dir=None, allow_download=True):
 def load_binarized_mnist(data_dir=None, limit=None, allow_download=True):
     """{"train", "valid", "test"} -> float32 (N, 784) arrays; ``limit`` keeps the first rows of each."""
     return {split: load_split(split, data_dir, allow_download)[:limit].astype(np.float32) for split in SPLITS}
-
-
-def as_dataset(x, batch_size, shuffle, seed=0, drop_remainder=False):
-    """float32 (N, 784) -> a ``tf.data`` pipeline of (B, 784) batches, shuffled each epoch if asked.
-
-    The whole array lives in one tensor; batches are sliced from it, which costs far less per
-    step than ``from_tensor_slices`` followed by ``batch``.
-    """
-    n = len(x)
-    data = tf.constant(x, tf.float32)
-    indices = tf.data.Dataset.range(n)
-    if shuffle:
-        indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    batches = indices.batch(batch_size, drop_remainder=drop_remainder)
-    return batches.map(lambda i: tf.gather(data, i), num_parallel_calls=tf.data.AUTOTUNE,
-                       deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
 def source_files(data_dir=None):

@@ -6,10 +6,41 @@ distribution logic; heads (``zoo.layers.heads``) turn its features into paramete
 import keras
 
 
-def mlp(hidden_units, activation, name):
-    """x (B, D_in) -> features (B, hidden_units[-1]): Dense layers with ``activation``."""
+@keras.saving.register_keras_serializable(package="zoo")
+class GatedDense(keras.layers.Layer):
+    """h = act(W x + b) * sigmoid(V x + c): a dense layer with a learned multiplicative gate.
+
+    The gated linear unit of Dauphin et al. (2017), used as the MLP block of the VAEs of Tomczak &
+    Welling (2018), which reach 88.56 nats on statically binarised MNIST with a standard prior.
+    x (..., D_in) -> (..., units).
+    """
+
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.activation = activation
+        self.value = keras.layers.Dense(self.units, activation=activation, name="value")
+        self.gate = keras.layers.Dense(self.units, activation="sigmoid", name="gate")
+
+    def build(self, input_shape):
+        self.value.build(input_shape)
+        self.gate.build(input_shape)
+
+    def call(self, x):
+        return self.value(x) * self.gate(x)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation}
+
+
+def mlp(hidden_units, activation, name, gated=False):
+    """x (B, D_in) -> features (B, hidden_units[-1]): Dense (or ``GatedDense``) layers with ``activation``."""
+    block = GatedDense if gated else keras.layers.Dense
     return keras.Sequential(
-        [keras.layers.Dense(u, activation=activation, name=f"dense_{i}") for i, u in enumerate(hidden_units)],
+        [block(u, activation=activation, name=f"{'gated' if gated else 'dense'}_{i}") for i, u in enumerate(hidden_units)],
         name=name,
     )
 

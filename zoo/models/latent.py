@@ -17,6 +17,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.objectives import elbo, iwae_bound, kl_term, log_importance_weights
+from zoo.training.distribute import per_replica_loss
 
 tfd = tfp.distributions
 
@@ -27,8 +28,7 @@ class LatentVariableModel(keras.Model):
     latent_dim: D, the size of z.
     num_importance_samples: k. 1 trains on the ELBO; k > 1 on the IWAE bound L_k.
     analytic_kl: use the closed-form KL(q || p) in the ELBO (k = 1) where TFP has it.
-    seed: seed of the model's own sampling in training (a ``keras.random.SeedGenerator`` whose
-        state is saved with the weights, so a resumed run draws the same noise).
+    seed: seed of the model's own sampling in training (see ``step_seed``).
     """
 
     def __init__(self, latent_dim, num_importance_samples=1, analytic_kl=True, seed=None, **kwargs):
@@ -80,23 +80,47 @@ class LatentVariableModel(keras.Model):
         kl = tf.reduce_mean(posterior.log_prob(z) - prior.log_prob(z), axis=0)
         return {"reconstruction": reconstruction, "kl": kl, "elbo": reconstruction - kl, "bound": iwae_bound(log_w)}
 
+    def step_seed(self):
+        """(2,) int32 stateless seed of this training step's noise: (seed, optimizer step).
+
+        Keras does not checkpoint ``SeedGenerator`` state, but it does checkpoint the optimizer's
+        step counter, so a run resumed from a backup draws exactly the noise of an uninterrupted
+        one. Without an optimizer (direct calls) the model's seed generator is used.
+        """
+        if getattr(self, "optimizer", None) is None:
+            return tf.cast(self.seed_generator.next(), tf.int32)
+        return tf.stack([tf.constant(self.seed or 0, tf.int32), tf.cast(self.optimizer.iterations, tf.int32)])
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """-mean(bound) over the batch, plus any layer losses; updates the term trackers."""
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
-        terms = self.objective_terms(x, self.posterior_from_params(y_pred), seed)
+        terms = self.objective_terms(x, self.posterior_from_params(y_pred), self.step_seed())
         loss = -tf.reduce_mean(terms["bound"])
         if self.losses:
             loss += tf.add_n(self.losses)
+        loss = per_replica_loss(loss)
         self.reconstruction_tracker.update_state(terms["reconstruction"])
         self.kl_tracker.update_state(terms["kl"])
         self.elbo_tracker.update_state(terms["elbo"])
+        self.track_terms(x, terms)
         return loss
+
+    def track_terms(self, x, terms):
+        """Hook for a subclass's own metrics of the per-example terms (e.g. NVDM's log perplexity)."""
 
     def log_importance_weights(self, x, num_samples, seed):
         """log p(x, z_i) - log q(z_i|x) for z_i ~ q(z|x): (num_samples, B). ``seed``: (2,) int32."""
         posterior = self.posterior(x)
         z = posterior.sample(num_samples, seed=seed)
         return log_importance_weights(self.likelihood(z).log_prob(x), self.prior(), posterior, z)
+
+    # === Diagnostics (TensorBoard, per epoch) ===
+    def diagnostics(self, x):
+        """KL(q(z_d|x) || p(z_d)) of each latent dimension d, averaged over x, and the number of active
+        units (KL above 0.01 nats; Burda et al. 2016 count units the same way by their variance)."""
+        posterior, prior = self.posterior(x), self.prior()
+        kl = tf.reduce_mean(tfd.kl_divergence(posterior.distribution, prior.distribution), axis=0)
+        return {"scalars": {"active_units": tf.reduce_sum(tf.cast(kl > 0.01, tf.int32))},
+                "histograms": {"kl_per_dimension": kl}}
 
     # === Config ===
     def get_config(self):

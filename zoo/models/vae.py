@@ -32,7 +32,8 @@ class VAE(LatentVariableModel):
       input_size: pixels per image (784 for MNIST).
       latent_dim: D (50 in Burda et al.).
       hidden_units: MLP widths of the encoder; the decoder mirrors them (500, 500 in the papers).
-      activation: of the hidden layers ("tanh" as in Burda et al.).
+      activation: of the hidden layers ("tanh" as in Burda et al.; None with ``gated``).
+      gated: MLP blocks are ``GatedDense`` (Tomczak & Welling 2018) instead of Dense.
       architecture: "mlp" or "conv".
       image_shape: (H, W, C) for the conv nets; H * W * C == input_size.
       conv_filters: filters per strided convolution (conv only).
@@ -41,7 +42,7 @@ class VAE(LatentVariableModel):
 
     def __init__(self, input_size=784, latent_dim=50, hidden_units=(500, 500), activation="tanh",
                  architecture="mlp", image_shape=(28, 28, 1), conv_filters=(32, 64), num_importance_samples=1,
-                 analytic_kl=True, seed=None, **kwargs):
+                 analytic_kl=True, seed=None, gated=False, **kwargs):
         super().__init__(latent_dim=latent_dim, num_importance_samples=num_importance_samples,
                          analytic_kl=analytic_kl, seed=seed, **kwargs)
         self.input_size = int(input_size)
@@ -50,9 +51,10 @@ class VAE(LatentVariableModel):
         self.architecture = architecture
         self.image_shape = tuple(int(s) for s in image_shape)
         self.conv_filters = tuple(int(f) for f in conv_filters)
+        self.gated = bool(gated)
         if architecture == "mlp":
-            self.encoder_net = mlp(self.hidden_units, activation, name="encoder")
-            self.decoder_net = mlp(self.hidden_units[::-1], activation, name="decoder")
+            self.encoder_net = mlp(self.hidden_units, activation, name="encoder", gated=self.gated)
+            self.decoder_net = mlp(self.hidden_units[::-1], activation, name="decoder", gated=self.gated)
             self.logits_head = LogitsHead(self.input_size, name="bernoulli_logits")
         elif architecture == "conv":
             if int(np.prod(self.image_shape)) != self.input_size:
@@ -129,6 +131,13 @@ class VAE(LatentVariableModel):
         return {"nll": float(-log_px.mean()), "elbo": float(np.concatenate(elbos).mean()),
                 "importance_samples": int(num_samples), "examples": int(len(x))}
 
+    def diagnostics(self, x):
+        """The base class's KL per dimension, plus 16 prior samples as images."""
+        report = super().diagnostics(x)
+        if int(np.prod(self.image_shape)) == self.input_size:
+            report["images"] = {"prior_samples": tf.reshape(self.sample(16), (-1,) + self.image_shape)}
+        return report
+
     # === Serving signatures (core TF ops only) ===
     def _score(self, x, num_samples, seed):
         x = assert_binary(x, "x")
@@ -181,4 +190,4 @@ class VAE(LatentVariableModel):
     def get_config(self):
         return {**super().get_config(), "input_size": self.input_size, "hidden_units": list(self.hidden_units),
                 "activation": self.activation, "architecture": self.architecture,
-                "image_shape": list(self.image_shape), "conv_filters": list(self.conv_filters)}
+                "image_shape": list(self.image_shape), "conv_filters": list(self.conv_filters), "gated": self.gated}

@@ -51,14 +51,36 @@ def publish(model, example_batch, card, version=1, destination=None):
         import shutil
         shutil.rmtree(version_dir)
     export_saved_model(shipped, version_dir)
+    write_serving_files(shipped, version_dir, name)
     check = check_export(shipped, version_dir)
     card = {**card, "model_class": type(model).__name__, "model_config": shipped.get_config(),
             "parameters": int(shipped.count_params()), "signatures": signature_docs(shipped),
+            "serving": serving_doc(name, version),
             "export_check_max_abs_diff": check, "versions": versions(), "commit": git_commit(),
             "published": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "command": " ".join(sys.argv)}
     (folder / "card.json").write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
     return folder
+
+
+def write_serving_files(model, version_dir, name):
+    """TF Serving extras of a published version: its warm-up records (one PredictLog per signature,
+    in ``assets.extra/``) and the regenerated ``models.config`` of the artifact's parent folder."""
+    from zoo.serving.config import write_models_config
+    from zoo.serving.warmup import write_warmup_requests
+
+    write_warmup_requests(model, version_dir, name)
+    write_models_config(version_dir.parent.parent)
+
+
+def serving_doc(name, version):
+    """For the card: where TF Serving (or ``zoo serve``) answers this model; see docs/serving.md."""
+    return {"version_dir": f"{name}/{version}", "warmup_requests": f"{version}/assets.extra/tf_serving_warmup_requests",
+            "rest_predict": f"POST http://HOST:8501/v1/models/{name}[/versions/{version}]:predict",
+            "rest_metadata": f"GET http://HOST:8501/v1/models/{name}/metadata",
+            "grpc": "tensorflow.serving.PredictionService/Predict on HOST:8500 (model_spec.name "
+                    f"{name!r}, signature_name one of the signatures above)",
+            "request_body": "each signature's example_request is a REST :predict body (columnar 'inputs')"}
 
 
 def _jsonable(value):

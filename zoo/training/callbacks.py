@@ -1,8 +1,12 @@
 """Callbacks of the zoo's training path (``zoo.training.train``)."""
+import json
 import math
+import shutil
 import time
+from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 
 class TimeBudget(keras.callbacks.Callback):
@@ -40,3 +44,83 @@ class StopOnNaN(keras.callbacks.Callback):
             where = f"last good checkpoint: {self.checkpoint_path}" if self.checkpoint_path else "no checkpoint kept"
             raise FloatingPointError(f"loss became {loss} at optimizer step {step} (batch {batch} of this epoch); "
                                      f"training stopped; {where}")
+
+
+class CorruptCheckpointError(RuntimeError):
+    """A backup file cannot be read; the message names it and says how to start over."""
+
+
+def _weights_readable(path):
+    import h5py
+    try:
+        with h5py.File(path, "r") as f:
+            return len(f.keys()) > 0
+    except (OSError, ValueError):
+        return False
+
+
+def _metadata_epoch(path):
+    try:
+        epoch = json.loads(Path(path).read_text())["epoch"]
+        return epoch if isinstance(epoch, int) and epoch >= 0 else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+class ResumableBackup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` (weights, optimizer state, epoch) that checks its files before resuming.
+
+    Two generations are kept (``double_checkpoint``). ``resume_epoch()`` validates them: a corrupt or
+    truncated latest checkpoint with a sound previous one is replaced by it, with a message naming
+    the bad file; when nothing sound is left it raises ``CorruptCheckpointError`` naming the file,
+    never starting again from scratch in silence.
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__(str(backup_dir), double_checkpoint=True)
+        self.folder = Path(backup_dir)
+
+    def resume_epoch(self):
+        """The epoch a resumed run starts at (0 without a backup), after checking the files."""
+        weights, metadata = Path(self._weights_path), Path(self._training_metadata_path)
+        if not weights.exists() and not metadata.exists():
+            return 0
+        bad = [p for p, ok in ((weights, _weights_readable(weights) if weights.exists() else False),
+                               (metadata, _metadata_epoch(metadata) is not None)) if not ok]
+        if not bad:
+            return _metadata_epoch(metadata)
+        previous = (Path(self._prev_weights_path), Path(self._prev_training_metadata_path))
+        if previous[0].exists() and _weights_readable(previous[0]) and _metadata_epoch(previous[1]) is not None:
+            print(f"ResumableBackup: {', '.join(map(str, bad))} is corrupt or truncated; resuming from the "
+                  f"previous checkpoint (epoch {_metadata_epoch(previous[1])})")
+            shutil.copy(previous[0], weights)
+            shutil.copy(previous[1], metadata)
+            return _metadata_epoch(metadata)
+        raise CorruptCheckpointError(f"cannot resume: {', '.join(map(str, bad))} is corrupt or truncated and no "
+                                     f"sound previous checkpoint exists; delete {self.folder} to start over")
+
+
+class Diagnostics(keras.callbacks.Callback):
+    """Per-epoch TensorBoard summaries beyond the metrics: whatever ``model.diagnostics(x)`` returns
+    for a fixed validation batch ({"scalars": {}, "histograms": {}, "images": {}}), e.g. the KL of
+    each latent dimension and prior samples of the VAE."""
+
+    def __init__(self, log_dir, batch):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(str(log_dir))
+        self.batch = batch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not hasattr(self.model, "diagnostics"):
+            return
+        report = self.model.diagnostics(self.batch)
+        with self.writer.as_default(step=epoch):
+            for name, value in report.get("scalars", {}).items():
+                tf.summary.scalar(name, value)
+            for name, value in report.get("histograms", {}).items():
+                tf.summary.histogram(name, value)
+            for name, value in report.get("images", {}).items():
+                tf.summary.image(name, value, max_outputs=16)
+            for name, value in report.get("texts", {}).items():
+                tf.summary.text(name, value)
+        self.writer.flush()

@@ -7,6 +7,7 @@ A run folder (``runs/<name>/`` by default) keeps what a long run needs to surviv
 the recipe's validation metric, ``history.csv``, and ``result.json`` at the end.
 """
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -16,25 +17,23 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import hub
-from zoo.data import DATASETS, as_dataset, data_root
+from zoo.data import DATASETS, as_dataset, data_root, epoch_batches, steps_per_epoch
 from zoo.data.files import sha256_of
 from zoo.objectives import KLAnnealing, schedule_from_config
 from zoo.training.artifact import publish
-from zoo.training.callbacks import StopOnNaN, TimeBudget
+from zoo.training.callbacks import Diagnostics, ResumableBackup, StopOnNaN, TimeBudget
+from zoo.training.distribute import is_chief, make_strategy, rank_one_metrics, shard_by_data
 
 
-def build_data(recipe, seed):
+def load_data(recipe):
+    """The recipe's splits {"train", "valid", "test", ...} and the sha256 of the files they came from."""
     spec = DATASETS.get(recipe.data["loader"])
     if spec is None:
         raise KeyError(f"recipe {recipe.name}: unknown data loader {recipe.data['loader']!r}; known: {sorted(DATASETS)}")
     args = recipe.data.get("args", {})
     splits = spec.load(**args)
     files = {str(p.relative_to(data_root(args.get("data_dir")))): sha256_of(p) for p in spec.files(args.get("data_dir"))}
-    datasets = {
-        "train": as_dataset(splits["train"], recipe.batch_size, shuffle=True, seed=seed),
-        "valid": as_dataset(splits["valid"], 1000, shuffle=False),
-    }
-    return splits, datasets, files
+    return splits, files
 
 
 def build_model(recipe, example_batch):
@@ -46,17 +45,21 @@ def build_model(recipe, example_batch):
     return model
 
 
-def callbacks_for(recipe, run_dir, resume):
+def callbacks_for(recipe, run_dir, backup, diagnostics_batch):
+    """The zoo's callbacks, in order: backup first (it must save before anything reads the epoch)."""
     best_path = run_dir / "best.weights.h5"
+    resume = backup is not None
     callbacks = [
         StopOnNaN(best_path),
         keras.callbacks.ModelCheckpoint(best_path, monitor=recipe.monitor, mode=recipe.monitor_mode,
                                         save_best_only=True, save_weights_only=True,
                                         initial_value_threshold=_best_so_far(run_dir, recipe) if resume else None),
         keras.callbacks.CSVLogger(run_dir / "history.csv", append=resume),
+        keras.callbacks.TensorBoard(run_dir / "tensorboard", write_graph=False),
+        Diagnostics(run_dir / "tensorboard" / "diagnostics", diagnostics_batch),
     ]
     if resume:
-        callbacks.insert(0, keras.callbacks.BackupAndRestore(run_dir / "backup"))
+        callbacks.insert(0, backup)
     if recipe.kl_schedule is not None:
         callbacks.append(KLAnnealing(schedule_from_config(recipe.kl_schedule)))
     if recipe.lr_plateau:
@@ -71,26 +74,63 @@ def callbacks_for(recipe, run_dir, resume):
 
 
 def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publish_artifact=True,
-          models_dir=None, verbose=2, callbacks=()):
+          models_dir=None, verbose=2, callbacks=(), strategy="default", cpu_replicas=None, scale_batch=True):
     """Trains ``recipe``; returns the run's result (also written to ``<run_dir>/result.json``).
 
-    resume: continue an interrupted run from ``<run_dir>/backup`` (BackupAndRestore).
+    seed: seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) and the data order.
+    deterministic: TF op determinism; with it, two runs on CPU give bitwise-equal weights, and so
+        does a run killed and started again (``resume``).
+    resume: continue an interrupted run from ``<run_dir>/backup``.
     callbacks: extra Keras callbacks, run after the zoo's own.
+    strategy, cpu_replicas: see ``zoo.training.distribute.make_strategy``; a name or a strategy.
+    scale_batch: with several replicas, ``recipe.batch_size`` is per replica and the global batch is
+        ``batch_size * replicas``; False keeps the global batch at ``recipe.batch_size``.
     """
+    if isinstance(strategy, str):
+        strategy = make_strategy(strategy, cpu_replicas)
+    chief = is_chief()
     run_dir = Path(run_dir or hub.REPO_ROOT / "runs" / recipe.name)
+    if not chief:  # every worker of a multi-worker run checkpoints; only the chief keeps the run folder
+        run_dir = run_dir / f"worker-{json.loads(os.environ['TF_CONFIG'])['task']['index']}"
     run_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    splits, datasets, files = build_data(recipe, seed)
+    splits, files = load_data(recipe)
+    replicas = strategy.num_replicas_in_sync
+    global_batch = recipe.batch_size * replicas if scale_batch else recipe.batch_size
+    if global_batch % replicas:
+        raise ValueError(f"global batch {global_batch} does not split over {replicas} replicas")
+    backup = ResumableBackup(run_dir / "backup") if resume else None
+    first_epoch = backup.resume_epoch() if backup else 0
+    if first_epoch:
+        print(f"resuming {recipe.name} at epoch {first_epoch + 1} from {run_dir / 'backup'}")
+    train_data = shard_by_data(epoch_batches(splits["train"], global_batch, seed, first_epoch, recipe.epochs))
+    valid_data = shard_by_data(as_dataset(splits["valid"], max(1000 // replicas, 1) * replicas, shuffle=False))
     example_batch = tf.constant(splits["train"][: recipe.batch_size], tf.float32)
-    model = build_model(recipe, example_batch)
-    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=recipe.jit_compile,
-                  steps_per_execution=recipe.steps_per_execution)
-    own_callbacks, best_path = callbacks_for(recipe, run_dir, resume)
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    steps_per_execution = recipe.steps_per_execution
+    if multi_worker and steps_per_execution > 1:
+        # Keras 3.15's multi-step loop under MultiWorkerMirroredStrategy fails ("You must feed a value for
+        # placeholder ... while/cond"); one step per call works.
+        print(f"multi-worker: steps_per_execution {steps_per_execution} -> 1")
+        steps_per_execution = 1
+    with strategy.scope():
+        model = build_model(recipe, example_batch)
+        if replicas > 1 and getattr(model, "distribution_unsupported", None):
+            raise ValueError(f"{type(model).__name__} cannot train under {type(strategy).__name__}: "
+                             f"{model.distribution_unsupported}")
+        if hasattr(model, "prepare_for_data") and not recipe.init_from:  # optional hook: vocabulary, data-based init
+            model.prepare_for_data(splits)
+        model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=recipe.jit_compile,
+                      steps_per_execution=steps_per_execution)
+        if multi_worker:
+            rank_one_metrics(model)
+    own_callbacks, best_path = callbacks_for(recipe, run_dir, backup, example_batch)
 
     start = time.time()
-    history = model.fit(datasets["train"], validation_data=datasets["valid"], epochs=recipe.epochs,
+    history = model.fit(train_data, validation_data=valid_data, epochs=recipe.epochs,
+                        steps_per_epoch=steps_per_epoch(len(splits["train"]), global_batch),
                         callbacks=own_callbacks + list(callbacks), verbose=verbose, shuffle=False)  # the pipeline shuffles
     wall = time.time() - start
     if best_path.exists():
@@ -100,20 +140,24 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
     if recipe.evaluation:
         print(f"evaluating {recipe.name} on the test split: {recipe.evaluation}")
         t0 = time.time()
-        metrics = {f"test_{k}": v for k, v in model.measure(splits["test"], **recipe.evaluation).items()}
+        extra = {"labels": splits["test_labels"]} if "test_labels" in splits and _accepts(model.measure, "labels") else {}
+        metrics = {f"test_{k}": v for k, v in model.measure(splits["test"], **recipe.evaluation, **extra).items()}
         metrics["evaluation_seconds"] = round(time.time() - t0, 1)
     best_epoch = _best_epoch(history.history, recipe)
+    best_epoch = best_epoch + first_epoch if best_epoch else None
     result = {
         "name": recipe.name, "recipe": recipe.source, "recipe_config": recipe.to_dict(), "seed": seed,
         "data": {"loader": recipe.data["loader"], "sha256": files},
-        "training": {"epochs_run": epochs_run, "best_epoch": best_epoch, "wall_seconds": round(wall, 1),
-                     "batch_size": recipe.batch_size, "learning_rate": recipe.learning_rate,
+        "training": {"epochs_run": epochs_run, "first_epoch": first_epoch + 1, "best_epoch": best_epoch,
+                     "wall_seconds": round(wall, 1), "batch_size": global_batch, "replicas": replicas,
+                     "strategy": type(strategy).__name__, "deterministic": deterministic,
+                     "learning_rate": recipe.learning_rate,
                      "examples_per_second": round(epochs_run * len(splits["train"]) / wall, 1) if wall else None,
                      "final_validation": {k: _last(v) for k, v in history.history.items() if k.startswith("val_")}},
         "metrics": metrics, "expected": recipe.expected,
     }
     (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    if publish_artifact:
+    if publish_artifact and chief:
         destination = Path(models_dir) / recipe.name if models_dir else None
         artifact = publish(model, example_batch, result, destination=destination)
         if (run_dir / "history.csv").exists():  # the learning curve ships with the model
@@ -135,6 +179,12 @@ def _best_so_far(run_dir, recipe):
     if not values:
         return None
     return max(values) if recipe.monitor_mode == "max" else min(values)
+
+
+def _accepts(fn, name):
+    """Whether ``fn`` takes a keyword argument ``name`` (optional inputs of ``measure``, e.g. labels)."""
+    import inspect
+    return name in inspect.signature(fn).parameters
 
 
 def _last(values):
