@@ -38,12 +38,16 @@ def cmd_train(args):
         recipe = recipe.shrink()
     if args.max_minutes is not None:
         recipe.max_minutes = args.max_minutes
-    result = train(recipe, run_dir=args.run_dir, seed=args.seed, deterministic=args.deterministic,
-                   resume=not args.no_resume, publish_artifact=not args.no_publish, models_dir=args.models_dir,
-                   verbose=2 if args.verbose else 0, strategy=args.strategy, cpu_replicas=args.cpu_replicas,
-                   scale_batch=not args.no_scale_batch)
+    if args.publish_only:
+        from zoo.training.run import publish_run
+        result = publish_run(recipe, run_dir=args.run_dir, seed=args.seed, models_dir=args.models_dir)
+    else:
+        result = train(recipe, run_dir=args.run_dir, seed=args.seed, deterministic=args.deterministic,
+                       resume=not args.no_resume, publish_artifact=not args.no_publish,
+                       models_dir=args.models_dir, verbose=2 if args.verbose else 0, strategy=args.strategy,
+                       cpu_replicas=args.cpu_replicas, scale_batch=not args.no_scale_batch)
     print(json.dumps({k: result[k] for k in ("metrics", "training")}, indent=2))
-    print(f"run folder: {result['run_dir']}")
+    print(f"run folder: {result['run_dir']} (history.csv, tensorboard/, best.weights.h5)")
     if result.get("artifact"):
         print(f"artifact: {result['artifact']}")
 
@@ -142,6 +146,8 @@ def build_parser():
     p.add_argument("--max-minutes", type=float, default=None, help="override the recipe's time budget")
     p.add_argument("--no-resume", action="store_true", help="do not resume from the run folder's backup")
     p.add_argument("--no-publish", action="store_true", help="train and evaluate only")
+    p.add_argument("--publish-only", action="store_true",
+                   help="evaluate and publish the run folder's best checkpoint without training")
     p.add_argument("--verbose", action="store_true", help="one line per epoch")
     p.add_argument("--strategy", default="default", choices=["default", "mirrored", "multi_worker", "tpu"],
                    help="tf.distribute strategy (multi_worker reads $TF_CONFIG)")

@@ -133,9 +133,40 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
                         steps_per_epoch=steps_per_epoch(len(splits["train"]), global_batch),
                         callbacks=own_callbacks + list(callbacks), verbose=verbose, shuffle=False)  # the pipeline shuffles
     wall = time.time() - start
+    history = history.history
+    best_epoch = _best_epoch(history, recipe)
+    fit = {"epochs_run": len(history.get("loss", [])), "first_epoch": first_epoch + 1,
+           "best_epoch": best_epoch + first_epoch if best_epoch else None, "wall_seconds": round(wall, 1),
+           "batch_size": global_batch, "replicas": replicas, "strategy": type(strategy).__name__,
+           "deterministic": deterministic, "learning_rate": recipe.learning_rate,
+           "examples_per_second": round(len(history.get("loss", [])) * len(splits["train"]) / wall, 1) if wall else None,
+           "final_validation": {k: _last(v) for k, v in history.items() if k.startswith("val_")}}
+    (run_dir / "fit.json").write_text(json.dumps(fit, indent=2) + "\n")  # survives a failed evaluation
     if best_path.exists():
         model.load_weights(best_path)
-    epochs_run = len(history.history.get("loss", []))
+    return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch,
+                                publish_artifact and chief, models_dir)
+
+
+def publish_run(recipe, run_dir=None, seed=0, models_dir=None):
+    """Evaluates and publishes a finished run from its folder (best checkpoint, fit.json), without
+    training again: for a run whose evaluation or export failed after ``fit``."""
+    run_dir = Path(run_dir or hub.REPO_ROOT / "runs" / recipe.name)
+    best_path, fit_path = run_dir / "best.weights.h5", run_dir / "fit.json"
+    for path in (best_path, fit_path):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: {run_dir} holds no finished run of {recipe.name}")
+    splits, files = load_data(recipe)
+    example_batch = tf.constant(splits["train"][: recipe.batch_size], tf.float32)
+    model = build_model(recipe, example_batch)
+    model.load_weights(best_path)
+    fit = json.loads(fit_path.read_text())
+    return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, True, models_dir)
+
+
+def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, publish_artifact,
+                         models_dir):
+    """Test metrics (``model.measure`` with the recipe's evaluation arguments), result.json, the artifact."""
     metrics = {}
     if recipe.evaluation:
         print(f"evaluating {recipe.name} on the test split: {recipe.evaluation}")
@@ -143,21 +174,13 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
         extra = {"labels": splits["test_labels"]} if "test_labels" in splits and _accepts(model.measure, "labels") else {}
         metrics = {f"test_{k}": v for k, v in model.measure(splits["test"], **recipe.evaluation, **extra).items()}
         metrics["evaluation_seconds"] = round(time.time() - t0, 1)
-    best_epoch = _best_epoch(history.history, recipe)
-    best_epoch = best_epoch + first_epoch if best_epoch else None
     result = {
         "name": recipe.name, "recipe": recipe.source, "recipe_config": recipe.to_dict(), "seed": seed,
         "data": {"loader": recipe.data["loader"], "sha256": files},
-        "training": {"epochs_run": epochs_run, "first_epoch": first_epoch + 1, "best_epoch": best_epoch,
-                     "wall_seconds": round(wall, 1), "batch_size": global_batch, "replicas": replicas,
-                     "strategy": type(strategy).__name__, "deterministic": deterministic,
-                     "learning_rate": recipe.learning_rate,
-                     "examples_per_second": round(epochs_run * len(splits["train"]) / wall, 1) if wall else None,
-                     "final_validation": {k: _last(v) for k, v in history.history.items() if k.startswith("val_")}},
-        "metrics": metrics, "expected": recipe.expected,
+        "training": fit, "metrics": metrics, "expected": recipe.expected,
     }
     (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    if publish_artifact and chief:
+    if publish_artifact:
         destination = Path(models_dir) / recipe.name if models_dir else None
         artifact = publish(model, example_batch, result, destination=destination)
         if (run_dir / "history.csv").exists():  # the learning curve ships with the model
