@@ -26,9 +26,9 @@ Tensor files (inputs and outputs alike), all integers little-endian::
 
     b"ZTF1" | uint32 dtype (TF DataType enum) | uint32 rank | int64 dims[rank] | raw C-order data
 
-Supported dtypes: float16/32/64, int8/16/32/64, uint8, bool (scalars, rank 0, included); strings
-are not. Exit status 0 on success; otherwise one stderr line ``run_signature: ...`` carrying TF's
-status code name and ``TF_Message`` (2 usage, 3 tensor file, 4 load, 5 graph lookup, 6 Session::Run).
+Supported dtypes: float16/32/64, int8/16/32/64, uint8, bool (scalars, rank 0, included), and
+strings (dtype 7: after the dims, each element as uint64 byte length + bytes; numpy object arrays
+of bytes, str encoded as UTF-8).
 
 The program is compiled by :func:`build_runner` on first use into ``$ZOO_CACHE_DIR/capi/`` or
 ``<repo>/build/capi/``, and rebuilt when the C source is newer or the compile command changes.
@@ -53,6 +53,9 @@ MAGIC = b"ZTF1"
 DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8, 9: np.int64,
           10: np.bool_, 19: np.float16}
 ENUMS = {np.dtype(v): k for k, v in DTYPES.items()}
+STRING = 7  # DT_STRING; numpy object arrays of bytes
+DTYPES[STRING] = object
+ENUMS[np.dtype(object)] = STRING
 
 # Exit statuses of run_signature.c.
 EXIT_CODES = {2: "usage error", 3: "tensor file error", 4: "SavedModel load failed", 5: "graph lookup failed",
@@ -141,6 +144,14 @@ def linked_libraries(binary):
 def write_tensor(path, array):
     """Writes ``array`` in the ZTF1 format: magic, uint32 dtype enum, uint32 rank, int64 dims, raw data."""
     array = np.asarray(array)
+    if array.dtype.kind in "OSU":
+        with open(path, "wb") as f:
+            f.write(MAGIC + struct.pack("<II", STRING, array.ndim))
+            f.write(struct.pack(f"<{array.ndim}q", *array.shape))
+            for value in array.reshape(-1).tolist():
+                value = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+                f.write(struct.pack("<Q", len(value)) + value)
+        return
     if array.dtype not in ENUMS:
         raise CApiError(f"{path}: dtype {array.dtype} is not supported by the C runner ({sorted(map(str, ENUMS))})")
     data = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
@@ -159,6 +170,19 @@ def read_tensor(path):
     if dtype_enum not in DTYPES:
         raise CApiError(f"{path}: unsupported dtype enum {dtype_enum}")
     shape = struct.unpack_from(f"<{rank}q", raw, 12)
+    if dtype_enum == STRING:
+        values, offset = [], 12 + 8 * rank
+        for _ in range(int(np.prod(shape))):
+            if offset + 8 > len(raw):
+                raise CApiError(f"{path}: truncated string tensor")
+            (length,) = struct.unpack_from("<Q", raw, offset)
+            values.append(raw[offset + 8:offset + 8 + length])
+            offset += 8 + length
+        if offset != len(raw):
+            raise CApiError(f"{path}: {len(raw) - offset} bytes after the last string")
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        return array.reshape(shape)
     dtype = np.dtype(DTYPES[dtype_enum]).newbyteorder("<")
     data = raw[12 + 8 * rank:]
     if len(data) != int(np.prod(shape)) * dtype.itemsize:
@@ -207,6 +231,8 @@ def signature_tensors(version_dir, signature_name, meta_graph=None):
 
 def _as_input(key, value, dtype, signature_name):
     array = np.asarray(value)
+    if (dtype.kind == "O") != (array.dtype.kind in "OSU"):
+        raise CApiError(f"{signature_name}: input {key!r} has dtype {array.dtype}, the signature wants {dtype}")
     if array.dtype != dtype:
         if not np.can_cast(array.dtype, dtype, casting="same_kind"):
             raise CApiError(f"{signature_name}: input {key!r} has dtype {array.dtype}, the signature wants {dtype}")
@@ -286,19 +312,40 @@ def run_signature(version_dir, signature_name, inputs, tag="serve"):
     return run_signatures(version_dir, [(signature_name, inputs)], tag=tag)[0]
 
 
-def check_with_c_api(model, version_dir, rtol=1e-4, atol=1e-4):
-    """Runs every endpoint of ``model.export_endpoints()`` on its example inputs through the TF C API
-    (one C process, TF Serving's loading path) and compares with ``endpoint.call_with_example()``.
+def check_with_c_api(model, version_dir, rtol=1e-4, atol=1e-4, require_warmup=False):
+    """Runs every signature of the SavedModel in ``version_dir`` through the TF C API (one C process,
+    TF Serving's loading path) and compares the outputs with the Keras model's endpoints on the same inputs.
 
-    Returns {signature: max abs difference}; raises ``AssertionError`` (from ``compare_outputs``)
-    naming the signature and output on a mismatch, ``CApiError`` if the C side fails. Stochastic
-    signatures draw with stateless random ops seeded by an input, so they must match too.
+    The requests are the version's warm-up records (``assets.extra/tf_serving_warmup_requests``, what
+    TF Serving replays at load) when it has them, plus each endpoint's ``example`` for any signature
+    the records do not cover; with ``require_warmup`` a missing warm-up file or an uncovered
+    signature is an error. Returns {signature: max abs difference}; raises ``AssertionError`` (from
+    ``compare_outputs``) naming the signature and output on a mismatch, ``CApiError`` if the C side
+    fails. Stochastic signatures draw with stateless random ops seeded by an input, so they must
+    match too.
     """
+    import tensorflow as tf
+
     from zoo.export.archive import compare_outputs
+    from zoo.serving.warmup import read_warmup_requests, warmup_path
 
     endpoints = model.export_endpoints()
-    results = run_signatures(version_dir, [(name, endpoint.example) for name, endpoint in endpoints.items()])
+    requests = [(name, inputs) for name, inputs in read_warmup_requests(version_dir)]
+    unknown = sorted({name for name, _ in requests} - set(endpoints))
+    if unknown:
+        raise AssertionError(f"{warmup_path(version_dir)}: warm-up records for signatures {unknown} the model "
+                             f"does not export (has {sorted(endpoints)})")
+    uncovered = [name for name in endpoints if name not in {n for n, _ in requests}]
+    if require_warmup and uncovered:
+        raise AssertionError(f"{version_dir}: no warm-up record for signatures {uncovered} "
+                             f"(expected {warmup_path(version_dir)} with one per signature)")
+    requests += [(name, endpoints[name].example) for name in uncovered]
+    results = run_signatures(version_dir, requests)
     report = {}
-    for (name, endpoint), got in zip(endpoints.items(), results):
-        report[name] = compare_outputs(endpoint.call_with_example(), got, f"{version_dir}:{name} (C API)", rtol, atol)
+    for (name, inputs), got in zip(requests, results):
+        endpoint = endpoints[name]
+        args = [tf.constant(inputs[spec.name], dtype=spec.dtype) for spec in endpoint.input_signature]
+        expected = {k: v.numpy() for k, v in endpoint.fn(*args).items()}
+        diff = compare_outputs(expected, got, f"{version_dir}:{name} (C API)", rtol, atol)
+        report[name] = max(diff, report.get(name, 0.0))
     return report

@@ -23,11 +23,12 @@
  * Tensor file format (every integer little-endian; this program refuses big-endian hosts):
  *   offset 0   4 bytes   magic "ZTF1"
  *   offset 4   uint32    dtype, the TF_DataType / DataType enum value: 1 float32, 2 float64,
- *                        3 int32, 4 uint8, 5 int16, 6 int8, 9 int64, 10 bool, 19 float16
+ *                        3 int32, 4 uint8, 5 int16, 6 int8, 7 string, 9 int64, 10 bool, 19 float16
  *   offset 8   uint32    rank R (0 for a scalar)
  *   offset 12  int64[R]  dims
  *   then       raw element data, C (row-major) order, little-endian, prod(dims) * itemsize bytes
- *              (no padding, nothing after it).
+ *              (no padding, nothing after it); for dtype 7 (string) instead, per element in C
+ *              order: uint64 byte length, then that many bytes.
  *
  * Exit status: 0 success; 2 usage error; 3 tensor file error (I/O, format, unsupported dtype);
  * 4 the SavedModel failed to load; 5 a feed/fetch tensor is not in the graph or has the wrong
@@ -42,6 +43,7 @@
 #include <string.h>
 
 #include "tensorflow/c/c_api.h"
+#include "tensorflow/c/tf_tstring.h"
 
 #define MAX_RANK 32
 
@@ -126,7 +128,7 @@ static TF_Tensor *read_tensor(const char *path) {
   read_exact(f, head, sizeof head, path, "header");
   if (memcmp(head, "ZTF1", 4) != 0) die(EXIT_FILE, "%s: not a tensor file (bad magic)", path);
   uint32_t dtype = get_u32(head + 4), rank = get_u32(head + 8);
-  size_t itemsize = dtype_size(dtype);
+  size_t itemsize = dtype == TF_STRING ? sizeof(TF_TString) : dtype_size(dtype);
   if (!itemsize) die(EXIT_FILE, "%s: unsupported dtype enum %u", path, dtype);
   if (rank > MAX_RANK) die(EXIT_FILE, "%s: rank %u exceeds %d", path, rank, MAX_RANK);
   int64_t dims[MAX_RANK];
@@ -141,15 +143,43 @@ static TF_Tensor *read_tensor(const char *path) {
   size_t nbytes = count * itemsize;
   TF_Tensor *t = TF_AllocateTensor((TF_DataType)dtype, dims, (int)rank, nbytes);
   if (!t) die(EXIT_FILE, "%s: TF_AllocateTensor failed (%zu bytes)", path, nbytes);
-  read_exact(f, TF_TensorData(t), nbytes, path, "data");
+  if (dtype == TF_STRING) {
+    /* Each element: uint64 length, then the bytes; copied into the tensor's TF_TStrings. */
+    TF_TString *strings = (TF_TString *)TF_TensorData(t);
+    for (size_t i = 0; i < count; i++) {
+      unsigned char b[8];
+      read_exact(f, b, 8, path, "string length");
+      int64_t len = get_i64(b);
+      if (len < 0 || len > (int64_t)1 << 40) die(EXIT_FILE, "%s: bad string length %lld", path, (long long)len);
+      char *buf = malloc((size_t)len + 1);
+      if (!buf) die(EXIT_FILE, "%s: out of memory for a %lld-byte string", path, (long long)len);
+      read_exact(f, buf, (size_t)len, path, "string bytes");
+      TF_StringInit(&strings[i]);
+      TF_StringCopy(&strings[i], buf, (size_t)len);
+      free(buf);
+    }
+  } else {
+    read_exact(f, TF_TensorData(t), nbytes, path, "data");
+  }
   if (fgetc(f) != EOF) die(EXIT_FILE, "%s: trailing bytes after %zu bytes of data", path, nbytes);
   fclose(f);
   return t;
 }
 
+static void write_strings(FILE *f, const char *path, const TF_Tensor *t, size_t count) {
+  const TF_TString *strings = (const TF_TString *)TF_TensorData(t);
+  for (size_t i = 0; i < count; i++) {
+    size_t len = TF_StringGetSize(&strings[i]);
+    unsigned char b[8];
+    put_i64(b, (int64_t)len);
+    if (fwrite(b, 1, 8, f) != 8 || (len && fwrite(TF_StringGetDataPointer(&strings[i]), 1, len, f) != len))
+      die(EXIT_FILE, "%s: write failed: %s", path, strerror(errno));
+  }
+}
+
 static void write_tensor(const char *path, const char *tensor_name, const TF_Tensor *t) {
   uint32_t dtype = (uint32_t)TF_TensorType(t);
-  size_t itemsize = dtype_size(dtype);
+  size_t itemsize = dtype == TF_STRING ? sizeof(TF_TString) : dtype_size(dtype);
   if (!itemsize) die(EXIT_FILE, "output %s: unsupported dtype enum %u", tensor_name, dtype);
   int rank = TF_NumDims(t);
   if (rank > MAX_RANK) die(EXIT_FILE, "output %s: rank %d exceeds %d", tensor_name, rank, MAX_RANK);
@@ -166,9 +196,12 @@ static void write_tensor(const char *path, const char *tensor_name, const TF_Ten
   put_u32(head + 8, (uint32_t)rank);
   for (int d = 0; d < rank; d++) put_i64(head + 12 + 8 * d, TF_Dim(t, d));
   size_t head_len = 12 + 8 * (size_t)rank;
-  if (fwrite(head, 1, head_len, f) != head_len || (nbytes && fwrite(TF_TensorData(t), 1, nbytes, f) != nbytes) ||
-      fclose(f) != 0)
+  if (fwrite(head, 1, head_len, f) != head_len) die(EXIT_FILE, "%s: write failed: %s", path, strerror(errno));
+  if (dtype == TF_STRING)
+    write_strings(f, path, t, count);
+  else if (nbytes && fwrite(TF_TensorData(t), 1, nbytes, f) != nbytes)
     die(EXIT_FILE, "%s: write failed: %s", path, strerror(errno));
+  if (fclose(f) != 0) die(EXIT_FILE, "%s: write failed: %s", path, strerror(errno));
 }
 
 /* "op_name:index" (index defaults to 0) -> TF_Output in graph; dies if absent. */
