@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
 
 bench: $(STAMP)
-	$(BIN)/python bench/vae_mnist.py
+	for script in bench/*.py; do [ "$$script" = bench/common.py ] || $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) build demo .pytest_cache

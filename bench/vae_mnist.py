@@ -350,9 +350,9 @@ def time_estimator(model, x, args, chunk_size, flops, jit=False, label=None):
     extrapolated = first_s + per_image * (TEST_IMAGES - first_done)
     per_image_flops = evaluation_flops_per_image(flops, args.num_samples, chunk_size)
     return {
-        "estimator": label or ("bench-local copy of log_likelihood, jit_compile=True" if jit
+        "estimator": label or ("zoo.objectives.log_likelihood, jit_compile=True" if jit
                                else "zoo.objectives.log_likelihood"),
-        "zoo_code": label is None and not jit,
+        "zoo_code": label is None,
         "num_samples": args.num_samples, "chunk_size": chunk_size, "batch_size": args.eval_batch,
         "images": len(x), "wall_s": reading["wall_s"], "first_call_s": first_s,
         "seconds_per_image": per_image, "extrapolated_10000_images_s": extrapolated,
@@ -362,31 +362,10 @@ def time_estimator(model, x, args, chunk_size, flops, jit=False, label=None):
     }
 
 
-def jit_log_likelihood(model, x, num_samples=5000, chunk_size=500, batch_size=100, seed=0, progress=None):
-    """``zoo.objectives.log_likelihood`` with the chunk function XLA-compiled; same seeds, same result
-    up to float rounding. Bench-local: evidence for a one-argument change to the zoo's estimator."""
-    import numpy as np
-    import tensorflow as tf
-
-    chunk_size = min(int(chunk_size), int(num_samples))
-    chunks = [chunk_size] * (num_samples // chunk_size) + ([num_samples % chunk_size] if num_samples % chunk_size else [])
-
-    @tf.function(jit_compile=True, reduce_retracing=True)
-    def chunk_logsumexp(xb, k, chunk_seed):
-        return tf.reduce_logsumexp(model.log_importance_weights(xb, k, chunk_seed), axis=0)
-
-    out = np.empty(len(x), dtype=np.float64)
-    for start in range(0, len(x), batch_size):
-        xb = tf.convert_to_tensor(x[start:start + batch_size], dtype=tf.float32)
-        running = None
-        for c, k in enumerate(chunks):
-            chunk_seed = tf.constant([seed, start * len(chunks) + c], dtype=tf.int32)
-            lse = chunk_logsumexp(xb, k, chunk_seed).numpy().astype(np.float64)  # k static: XLA needs the shape
-            running = lse if running is None else np.logaddexp(running, lse)
-        out[start:start + len(xb)] = running - math.log(num_samples)
-        if progress is not None:
-            progress(min(start + batch_size, len(x)), len(x))
-    return out
+def jit_log_likelihood(model, x, **kwargs):
+    """``zoo.objectives.log_likelihood`` with its chunk function XLA-compiled."""
+    from zoo.objectives import log_likelihood
+    return log_likelihood(model, x, jit_compile=True, **kwargs)
 
 
 # === Environment sweep (child processes) ===

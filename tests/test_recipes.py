@@ -58,3 +58,21 @@ def test_interrupted_run_resumes_from_the_backup(tiny_data_dir, tmp_path):
     assert resumed["training"]["epochs_run"] == 2
     with open(tmp_path / "run" / "history.csv") as f:
         assert [line.split(",")[0] for line in f.read().split()[1:]] == ["0", "1", "2", "3"]
+
+
+class TouchStop(keras.callbacks.Callback):
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            self.path.touch()
+
+
+def test_stop_file_ends_training_at_the_epoch_end(tiny_data_dir, tmp_path):
+    recipe = load_recipe("vae_binarized_mnist").shrink()
+    recipe.epochs = 5
+    result = train(recipe, run_dir=tmp_path / "run", publish_artifact=False, verbose=0,
+                   callbacks=[TouchStop(tmp_path / "run" / "STOP")])
+    assert result["training"]["epochs_run"] == 2 and not (tmp_path / "run" / "STOP").exists()

@@ -27,6 +27,21 @@ class TimeBudget(keras.callbacks.Callback):
             print(f"TimeBudget: stopping after epoch {epoch + 1}: {self.max_seconds / 60:.1f} min budget used")
 
 
+class StopFile(keras.callbacks.Callback):
+    """``touch <run_dir>/STOP``: training ends at the next epoch end, and the run is evaluated and
+    published as usual (the file is removed, so the next run of the recipe is not stopped)."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.path.exists():
+            self.path.unlink()
+            self.model.stop_training = True
+            print(f"StopFile: {self.path} found; stopping after epoch {epoch + 1}")
+
+
 class StopOnNaN(keras.callbacks.Callback):
     """Stops at the first non-finite loss, naming the step and the last good checkpoint.
 

@@ -21,7 +21,7 @@ from zoo.data import DATASETS, as_dataset, data_root, epoch_batches, steps_per_e
 from zoo.data.files import sha256_of
 from zoo.objectives import KLAnnealing, schedule_from_config
 from zoo.training.artifact import publish
-from zoo.training.callbacks import Diagnostics, ResumableBackup, StopOnNaN, TimeBudget
+from zoo.training.callbacks import Diagnostics, ResumableBackup, StopFile, StopOnNaN, TimeBudget
 from zoo.training.distribute import is_chief, make_strategy, rank_one_metrics, shard_by_data
 
 
@@ -70,6 +70,7 @@ def callbacks_for(recipe, run_dir, backup, diagnostics_batch):
                                                        patience=recipe.early_stopping_patience))
     if recipe.max_minutes:
         callbacks.append(TimeBudget(recipe.max_minutes))
+    callbacks.append(StopFile(run_dir / "STOP"))
     return callbacks, best_path
 
 
