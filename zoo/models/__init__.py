@@ -1,5 +1,9 @@
 """Model families of the zoo; importing this module registers every class with the hub."""
 from zoo.models.latent import LatentVariableModel
 from zoo.models.vae import VAE
+from zoo.models.nvdm import NVDM
+from zoo.models.mixture_em import MixtureOfMultinomials
+from zoo.models.lda import LDA
+from zoo.models.docnade import DocNADE
 
-__all__ = ["LatentVariableModel", "VAE"]
+__all__ = ["LatentVariableModel", "VAE", "NVDM", "MixtureOfMultinomials", "LDA", "DocNADE"]

@@ -3,7 +3,9 @@ from zoo.objectives.annealing import (ConstantSchedule, CyclicalSchedule, KLAnne
                                       SigmoidSchedule, schedule_from_config)
 from zoo.objectives.elbo import elbo, iwae_bound, kl_term, log_importance_weights, log_mean_exp
 from zoo.objectives.importance import log_likelihood
+from zoo.objectives.perplexity import corpus_perplexity, document_perplexity, perplexities
+from zoo.objectives.coherence import npmi_coherence
 
 __all__ = ["elbo", "iwae_bound", "kl_term", "log_importance_weights", "log_mean_exp", "log_likelihood",
            "ConstantSchedule", "LinearSchedule", "SigmoidSchedule", "CyclicalSchedule", "KLAnnealing",
-           "schedule_from_config"]
+           "schedule_from_config", "document_perplexity", "corpus_perplexity", "perplexities", "npmi_coherence"]
