@@ -159,3 +159,11 @@ def test_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tiny_data_dir,
     out = capsys.readouterr().out
     assert "training_metadata.json is corrupt or truncated; resuming from the previous checkpoint (epoch 1)" in out
     assert result["training"]["first_epoch"] == 2 and result["training"]["epochs_run"] == 3
+
+
+@pytest.mark.parametrize("name", ["mixture_20news", "lda_20news_50"])
+def test_models_updated_outside_gradients_refuse_several_replicas_with_the_reason(name, tiny_data_dir, tmp_path):
+    recipe = load_recipe(name).shrink()
+    with pytest.raises(ValueError, match="cannot train under MirroredStrategy: its train_step"):
+        train(recipe, run_dir=tmp_path / "run", publish_artifact=False, verbose=0, strategy="mirrored",
+              cpu_replicas=2)

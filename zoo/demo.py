@@ -3,7 +3,8 @@
 For every image model in ``saved_models/``: a PNG with prior samples, reconstructions of test
 digits and a latent interpolation, written to ``demo/``; and the test NLL estimated by
 importance sampling on a fixed random subset of the test split (read from ``../shared/data``
-or ``$ZOO_DATA_DIR``; skipped, with a message, when the data is absent).
+or ``$ZOO_DATA_DIR``; skipped, with a message, when the data is absent). Then the topic table
+of the shipped NVDM (``zoo.demo_topics``).
 """
 import os
 import time
@@ -81,6 +82,10 @@ def main(output_dir="demo", test_examples=500, num_samples=1000):
         print(f"{name}: card test NLL {card['metrics'].get('test_nll', float('nan')):.2f} nats "
               f"(k={card['metrics'].get('test_importance_samples')}, full test set)")
         demo_image_model(name, zoo.load(name, compile=False), x, output_dir, num_samples)
+    if "nvdm-20news-50" in zoo.list_models():
+        from zoo.demo_topics import main as topic_table
+        print()
+        topic_table()
     print(f"demo done in {time.time() - start:.0f} s; images in {output_dir}/")
 
 

@@ -52,6 +52,10 @@ class LDA(DocumentModel, keras.Model):
       vocabulary: the V words; seed: of lambda's random start (Gamma(100, 1/100), as Hoffman et al.).
     """
 
+    distribution_unsupported = (
+        "its train_step is an online variational-Bayes update that assigns the topic parameters from this "
+        "replica's sufficient statistics, which are not summed across replicas")
+
     def __init__(self, vocab_size=2000, num_topics=50, alpha=None, eta=0.01, num_documents=10000, tau0=64.0,
                  kappa=0.7, max_iterations=100, tolerance=1e-3, vocabulary=None, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -43,6 +43,10 @@ class MixtureOfMultinomials(DocumentModel, keras.Model):
       vocabulary: the V words (topics, text signature); seed: of the initialisation.
     """
 
+    distribution_unsupported = (
+        "its train_step is a full-batch EM pass whose M-step assigns the parameters from this replica's "
+        "sufficient statistics, which are not summed across replicas")
+
     topic_label = "cluster"
 
     def __init__(self, vocab_size=2000, num_components=20, smoothing=0.1, mixing_smoothing=1.0, vocabulary=None,
