@@ -21,7 +21,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.export.endpoint import Endpoint
 from zoo.hub import register_model
 from zoo.models.documents import DocumentModel, assert_counts
 
@@ -154,21 +153,13 @@ class DocNADE(DocumentModel, keras.Model):
         length = tf.reduce_sum(counts, axis=1)
         return {"log_likelihood": log_px, "length": length, "perplexity": tf.exp(-log_px / length)}
 
-    def _serve_text_outputs(self, counts):
-        return {"hidden": self(counts)}
-
     def export_endpoints(self):
-        x_example = self.example_counts()
-        counts = tf.TensorSpec([None, self.vocab_size], tf.float32, name="counts")
-        seed = tf.TensorSpec([], tf.int32, name="seed")
-        encode = Endpoint(self._serve_encode, [counts], {"counts": x_example},
-                          "bag of words (B, V) -> the document's hidden representation (B, H) (no latent "
-                          "distribution: DocNADE is autoregressive)")
-        return {"serving_default": encode, "encode": encode,
-                "score": Endpoint(self._serve_score, [counts, seed], {"counts": x_example, "seed": np.int32(0)},
-                                  "bag of words, seed of the word ordering -> exact log p(d) of that ordering "
-                                  "(nats), length, per-document perplexity"),
-                **self.document_endpoints(x_example)}
+        return self.document_endpoints(
+            "bag of words (B, V) -> the document's hidden representation (B, H) (no latent distribution: "
+            "DocNADE is autoregressive)",
+            "bag of words, seed of the word ordering -> exact log p(d) of that ordering (nats), length, "
+            "per-document perplexity",
+            score_inputs=((tf.TensorSpec([], tf.int32, name="seed"), np.int32(0)),))
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "hidden_units": self.hidden_units,

@@ -61,7 +61,7 @@ def assert_counts(x, name):
 class DocumentModel:
     """Mixin of the document models. The class using it sets ``self.vocab_size`` and ``self.vocabulary``
     (a list of V words or None) and implements ``topic_word_scores()`` -> (T, V) tensor (larger = more
-    typical of the topic / latent direction) and ``_serve_text_outputs(counts)`` -> dict of tensors."""
+    typical of the topic / latent direction), ``_serve_encode(counts)`` and ``_serve_score(counts, ...)``."""
 
     topic_label = "topic"
 
@@ -158,12 +158,28 @@ class DocumentModel:
         counts = text_to_counts(text, self.vocabulary_table(), self.vocab_size)
         return {"counts": counts, **self._serve_text_outputs(counts)}
 
-    def document_endpoints(self, example_counts):
-        """The ``topics`` and ``text`` signatures; the model adds its own (``encode``, ``score``, ...)."""
+    def _serve_text_outputs(self, counts):
+        """What the ``text`` signature returns beside the counts: the model's encoding."""
+        return self._serve_encode(counts)
+
+    def document_endpoints(self, encode_doc, score_doc, score_inputs=()):
+        """Every document model's signatures: ``serving_default`` / ``encode`` (``_serve_encode``) and
+        ``score`` (``_serve_score``) over bags of words (B, V), ``topics`` and ``text``.
+
+        score_inputs: (tf.TensorSpec, example value) pairs for the score signature's inputs after the counts.
+        """
+        example = self.example_counts()
+        counts = tf.TensorSpec([None, self.vocab_size], tf.float32, name="counts")
+        encode = Endpoint(self._serve_encode, [counts], {"counts": example}, encode_doc)
+        score = Endpoint(self._serve_score, [counts] + [spec for spec, _ in score_inputs],
+                         {"counts": example, **{spec.name: value for spec, value in score_inputs}}, score_doc)
         words = self.words()
         texts = np.array([" ".join(words[:12]) + " UNKNOWN-token, " + words[-1].upper(), " ".join(words[5:9])],
                          dtype=object)
         return {
+            "serving_default": encode,
+            "encode": encode,
+            "score": score,
             "topics": Endpoint(self._serve_topics, [tf.TensorSpec([], tf.int32, name="k")], {"k": np.int32(5)},
                                f"k -> the top k words (and ids, scores) of every {self.topic_label}"),
             "text": Endpoint(self._serve_text, [tf.TensorSpec([None], tf.string, name="text")], {"text": texts},

@@ -27,7 +27,6 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from zoo.export.endpoint import Endpoint
 from zoo.hub import register_model
 from zoo.models.documents import DocumentModel, assert_counts
 
@@ -225,19 +224,11 @@ class LDA(DocumentModel, keras.Model):
         length = tf.reduce_sum(counts, axis=1)
         return {"bound": bound, "length": length, "perplexity": tf.exp(-bound / length)}
 
-    def _serve_text_outputs(self, counts):
-        return self._serve_encode(counts)
-
     def export_endpoints(self):
-        x_example = self.example_counts()
-        counts = tf.TensorSpec([None, self.vocab_size], tf.float32, name="counts")
-        encode = Endpoint(self._serve_encode, [counts], {"counts": x_example},
-                          "bag of words (B, V) -> mean (loc) and stddev (scale) of the topic proportions "
-                          "q(theta|d) = Dirichlet(concentration)")
-        return {"serving_default": encode, "encode": encode,
-                "score": Endpoint(self._serve_score, [counts], {"counts": x_example},
-                                  "bag of words -> per-document bound on log p(d) (nats), length, perplexity"),
-                **self.document_endpoints(x_example)}
+        return self.document_endpoints(
+            "bag of words (B, V) -> mean (loc) and stddev (scale) of the topic proportions q(theta|d) = "
+            "Dirichlet(concentration)",
+            "bag of words -> per-document bound on log p(d) (nats), length, perplexity")
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "num_topics": self.num_topics,

@@ -26,7 +26,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.export.endpoint import Endpoint
 from zoo.hub import register_model
 from zoo.models.documents import DocumentModel, assert_counts
 
@@ -185,18 +184,10 @@ class MixtureOfMultinomials(DocumentModel, keras.Model):
         length = tf.reduce_sum(counts, axis=1)
         return {"log_likelihood": log_px, "length": length, "perplexity": tf.exp(-log_px / length)}
 
-    def _serve_text_outputs(self, counts):
-        return self._serve_encode(counts)
-
     def export_endpoints(self):
-        x_example = self.example_counts()
-        counts = tf.TensorSpec([None, self.vocab_size], tf.float32, name="counts")
-        encode = Endpoint(self._serve_encode, [counts], {"counts": x_example},
-                          "bag of words (B, V) counts -> q(z|d) over the K components and the most probable one")
-        return {"serving_default": encode, "encode": encode,
-                "score": Endpoint(self._serve_score, [counts], {"counts": x_example},
-                                  "bag of words -> exact log p(d) (nats), length, per-document perplexity"),
-                **self.document_endpoints(x_example)}
+        return self.document_endpoints(
+            "bag of words (B, V) counts -> q(z|d) over the K components and the most probable one",
+            "bag of words -> exact log p(d) (nats), length, per-document perplexity")
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "num_components": self.num_components,

@@ -29,7 +29,6 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from zoo.export.endpoint import Endpoint
 from zoo.hub import register_model
 from zoo.layers import DiagonalGaussianHead, mlp
 from zoo.models.documents import BagOfWordsLikelihood, DocumentModel, assert_counts
@@ -277,26 +276,13 @@ class NVDM(DocumentModel, LatentVariableModel):
                 "perplexity": tf.exp(-bounds["elbo"] / length),
                 "is_perplexity": tf.exp(-bounds["log_likelihood"] / length)}
 
-    def _serve_text_outputs(self, counts):
-        loc, scale = self(counts)
-        return {"loc": loc, "scale": scale}
-
     def export_endpoints(self):
-        x_example = self.example_counts()
-        counts = tf.TensorSpec([None, self.vocab_size], tf.float32, name="counts")
-        n = tf.TensorSpec([], tf.int32, name="num_samples")
-        seed = tf.TensorSpec([], tf.int32, name="seed")
-        encode = Endpoint(self._serve_encode, [counts], {"counts": x_example},
-                          "bag of words (B, V) counts -> loc, scale of q(h|d)")
-        return {
-            "serving_default": encode,
-            "encode": encode,
-            "score": Endpoint(self._serve_score, [counts, n, seed],
-                              {"counts": x_example, "num_samples": np.int32(8), "seed": np.int32(3)},
-                              "bag of words -> per-document ELBO and importance-sampled log p(d) (nats), length, "
-                              "and the per-document perplexities exp(-bound / N_d)"),
-            **self.document_endpoints(x_example),
-        }
+        return self.document_endpoints(
+            "bag of words (B, V) counts -> loc, scale of q(h|d)",
+            "bag of words -> per-document ELBO and importance-sampled log p(d) (nats), length, and the "
+            "per-document perplexities exp(-bound / N_d)",
+            score_inputs=((tf.TensorSpec([], tf.int32, name="num_samples"), np.int32(8)),
+                          (tf.TensorSpec([], tf.int32, name="seed"), np.int32(3))))
 
     # === Config ===
     def get_config(self):
