@@ -14,12 +14,12 @@ def load(name, compile=True):
 
 
 def __getattr__(name):
-    # Model classes are imported on first use, so ``import zoo`` stays light for the CLI.
-    if name in ("VAE", "LatentVariableModel"):
-        import zoo.models
+    # Model classes (zoo.VAE, zoo.NVDM, ...) are imported on first use, so ``import zoo`` stays light.
+    import zoo.models
+    if hasattr(zoo.models, name):
         return getattr(zoo.models, name)
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 
 
-__all__ = ["load", "list_models", "register_model", "hub", "VAE", "LatentVariableModel"]
+__all__ = ["load", "list_models", "register_model", "hub"]
 __version__ = "0.1.0"

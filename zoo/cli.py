@@ -198,7 +198,7 @@ def build_parser():
     p = sub.add_parser("demo", help="samples, reconstructions, interpolations and NLL of the shipped models")
     p.add_argument("--output-dir", default="demo")
     p.add_argument("--test-examples", type=int, default=500)
-    p.add_argument("--num-samples", type=int, default=1000)
+    p.add_argument("--num-samples", type=int, default=5000, help="importance samples per test digit")
     p.set_defaults(fn=cmd_demo)
     return parser
 

@@ -69,7 +69,7 @@ def demo_image_model(name, model, x, output_dir, num_samples, seed=0):
     return metrics
 
 
-def main(output_dir="demo", test_examples=500, num_samples=1000):
+def main(output_dir="demo", test_examples=500, num_samples=5000):
     import zoo
 
     start = time.time()

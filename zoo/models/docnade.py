@@ -23,6 +23,8 @@ import tensorflow as tf
 
 from zoo.hub import register_model
 from zoo.models.documents import DocumentModel, assert_counts
+from zoo.models.seeding import step_seed
+from zoo.training.distribute import per_replica_loss
 
 
 @register_model
@@ -114,10 +116,9 @@ class DocNADE(DocumentModel, keras.Model):
         return keras.activations.get(self.activation)(self.hidden_bias + tf.matmul(x, self.embeddings))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        seed = tf.cast(self.seed_generator.next(), tf.int32)
-        log_px = self.document_log_probs(x, seed, self.train_fraction if training else 1.0)
+        log_px = self.document_log_probs(x, step_seed(self), self.train_fraction if training else 1.0)
         self.log_perplexity_tracker.update_state(-log_px / tf.maximum(tf.reduce_sum(x, axis=-1), 1.0))
-        return -tf.reduce_mean(log_px)
+        return per_replica_loss(-tf.reduce_mean(log_px))
 
     def topic_word_scores(self):
         """W^T (H, V): the words that switch each hidden unit on the most."""

@@ -17,6 +17,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.objectives import elbo, iwae_bound, kl_term, log_importance_weights
+from zoo.models.seeding import step_seed
 from zoo.training.distribute import per_replica_loss
 
 tfd = tfp.distributions
@@ -28,7 +29,7 @@ class LatentVariableModel(keras.Model):
     latent_dim: D, the size of z.
     num_importance_samples: k. 1 trains on the ELBO; k > 1 on the IWAE bound L_k.
     analytic_kl: use the closed-form KL(q || p) in the ELBO (k = 1) where TFP has it.
-    seed: seed of the model's own sampling in training (see ``step_seed``).
+    seed: seed of the model's own sampling in training (see ``zoo.models.seeding.step_seed``).
     """
 
     def __init__(self, latent_dim, num_importance_samples=1, analytic_kl=True, seed=None, **kwargs):
@@ -80,20 +81,9 @@ class LatentVariableModel(keras.Model):
         kl = tf.reduce_mean(posterior.log_prob(z) - prior.log_prob(z), axis=0)
         return {"reconstruction": reconstruction, "kl": kl, "elbo": reconstruction - kl, "bound": iwae_bound(log_w)}
 
-    def step_seed(self):
-        """(2,) int32 stateless seed of this training step's noise: (seed, optimizer step).
-
-        Keras does not checkpoint ``SeedGenerator`` state, but it does checkpoint the optimizer's
-        step counter, so a run resumed from a backup draws exactly the noise of an uninterrupted
-        one. Without an optimizer (direct calls) the model's seed generator is used.
-        """
-        if getattr(self, "optimizer", None) is None:
-            return tf.cast(self.seed_generator.next(), tf.int32)
-        return tf.stack([tf.constant(self.seed or 0, tf.int32), tf.cast(self.optimizer.iterations, tf.int32)])
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """-mean(bound) over the batch, plus any layer losses; updates the term trackers."""
-        terms = self.objective_terms(x, self.posterior_from_params(y_pred), self.step_seed())
+        terms = self.objective_terms(x, self.posterior_from_params(y_pred), step_seed(self))
         loss = -tf.reduce_mean(terms["bound"])
         if self.losses:
             loss += tf.add_n(self.losses)
