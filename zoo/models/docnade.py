@@ -133,10 +133,7 @@ class DocNADE(DocumentModel, keras.Model):
         seeded random ordering per document; log_likelihood (mean nats per document); npmi of the
         hidden units' top words on x; ``labels`` accepted and unused; ``num_samples``
         accepted (``zoo evaluate`` passes it) and unused: no sampling here."""
-        x = self._counts(x)
-        lengths = x.sum(1)
-        if np.any(lengths <= 0):
-            raise ValueError(f"x: {int(np.sum(lengths <= 0))} empty document(s); perplexity needs N_d > 0")
+        x, lengths = self._test_documents(x)
         fn = tf.function(self.document_log_probs, reduce_retracing=True)
         log_px = np.concatenate([fn(tf.constant(x[s:s + batch_size]), tf.constant([seed, s], tf.int32)).numpy()
                                  for s in range(0, len(x), batch_size)]).astype(np.float64)

@@ -86,6 +86,14 @@ class DocumentModel:
     def _counts(self, x, what="x"):
         return check_counts(x, self.vocab_size, what)
 
+    def _test_documents(self, x):
+        """Checked counts (N, V) and their lengths N_d (N,), every one > 0: perplexity divides by them."""
+        x = self._counts(x)
+        lengths = x.sum(1)
+        if np.any(lengths <= 0):
+            raise ValueError(f"x: {int(np.sum(lengths <= 0))} empty document(s); perplexity needs N_d > 0")
+        return x, lengths
+
     # === Topics ===
     def topic_word_scores(self):
         raise NotImplementedError

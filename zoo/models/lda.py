@@ -194,19 +194,16 @@ class LDA(DocumentModel, keras.Model):
         accepted (``zoo evaluate`` passes it) and unused: no sampling here.
         tolerance, max_iterations: of the E-step for this evaluation (default: the model's); a tighter
         E-step gives a tighter bound."""
-        x = self._counts(x)
+        x, lengths = self._test_documents(x)
         saved = self.tolerance, self.max_iterations
         self.tolerance = saved[0] if tolerance is None else float(tolerance)
         self.max_iterations = saved[1] if max_iterations is None else int(max_iterations)
         try:
-            return self._measure(x, batch_size, coherence_words)
+            return self._measure(x, lengths, batch_size, coherence_words)
         finally:
             self.tolerance, self.max_iterations = saved
 
-    def _measure(self, x, batch_size, coherence_words):
-        lengths = x.sum(1)
-        if np.any(lengths <= 0):
-            raise ValueError(f"x: {int(np.sum(lengths <= 0))} empty document(s); perplexity needs N_d > 0")
+    def _measure(self, x, lengths, batch_size, coherence_words):
         bound = np.concatenate([self.document_bound(x[s:s + batch_size])[0].numpy()
                                 for s in range(0, len(x), batch_size)]).astype(np.float64)
         return {**self.perplexity_metrics(bound, lengths), "bound": float(bound.mean()), "documents": int(len(x)),

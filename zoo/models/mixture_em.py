@@ -156,10 +156,7 @@ class MixtureOfMultinomials(DocumentModel, keras.Model):
         the exact log p(d); log_likelihood (mean nats per document); purity against ``labels`` (the
         newsgroups) when given; npmi of every component's top words on x. ``num_samples`` is accepted
         (``zoo evaluate`` passes it) and unused: the likelihood is exact."""
-        x = self._counts(x)
-        lengths = x.sum(1)
-        if np.any(lengths <= 0):
-            raise ValueError(f"x: {int(np.sum(lengths <= 0))} empty document(s); perplexity needs N_d > 0")
+        x, lengths = self._test_documents(x)
         log_px, assignments = [], []
         for start in range(0, len(x), batch_size):
             joint = self.joint_log_probs(x[start:start + batch_size])

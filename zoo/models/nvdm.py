@@ -238,10 +238,7 @@ class NVDM(DocumentModel, LatentVariableModel):
           (``refined_elbo``), a third, tighter bound; not the paper's protocol, named apart.
         ``labels`` is accepted and unused (the training path passes it to every document model).
         """
-        x = self._counts(x)
-        lengths = x.sum(1)
-        if np.any(lengths <= 0):
-            raise ValueError(f"x: {int(np.sum(lengths <= 0))} empty document(s); perplexity needs N_d > 0")
+        x, lengths = self._test_documents(x)
         elbos, means = [], []
         for start in range(0, len(x), batch_size):
             xb = tf.constant(x[start:start + batch_size])
