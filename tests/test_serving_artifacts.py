@@ -8,10 +8,7 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
-try:
-    from tests.serving_helpers import MODEL, export_tiny_models, tiny_vae
-except ImportError:  # tests/ not a package
-    from serving_helpers import MODEL, export_tiny_models, tiny_vae
+from tests.serving_helpers import MODEL, export_tiny_models, tiny_vae
 from zoo import hub
 from zoo.export import capi
 from zoo.serving import codec

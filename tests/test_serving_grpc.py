@@ -8,10 +8,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2, model_service_pb2_grpc,
                                      predict_pb2, prediction_service_pb2_grpc)
 
-try:
-    from tests.serving_helpers import MODEL, binary_images, export_tiny_models, keras_outputs, start_server
-except ImportError:  # tests/ not a package
-    from serving_helpers import MODEL, binary_images, export_tiny_models, keras_outputs, start_server
+from tests.serving_helpers import MODEL, binary_images, export_tiny_models, keras_outputs, start_server
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,7 @@ import socket
 import numpy as np
 import pytest
 
-try:
-    from tests.serving_helpers import MODEL, binary_images, export_tiny_models, http, keras_outputs, start_server
-except ImportError:  # tests/ not a package
-    from serving_helpers import MODEL, binary_images, export_tiny_models, http, keras_outputs, start_server
+from tests.serving_helpers import MODEL, binary_images, export_tiny_models, http, keras_outputs, start_server
 
 
 @pytest.fixture(scope="module")
