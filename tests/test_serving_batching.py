@@ -10,6 +10,15 @@ from zoo.serving.batching import Batcher, batch_rows
 from zoo.serving.errors import ServingError
 
 
+
+def run_concurrently(client, count):
+    """Calls client(0) .. client(count - 1) from as many threads at once and waits for them (30 s each)."""
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
 def make_run(calls, delay=0.02):
     def run(inputs):
         calls.append(len(inputs["x"]))
@@ -28,11 +37,7 @@ def test_concurrent_requests_are_merged_and_split_back():
     def client(i):
         results[i] = batcher.submit({"x": np.full((2, 3), i, np.float32)})
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    run_concurrently(client, 16)
     batcher.close()
     for i in range(16):
         np.testing.assert_array_equal(results[i]["y"], np.full((2, 3), 2 * i))
@@ -52,11 +57,7 @@ def test_a_failing_request_does_not_fail_its_batch_mates():
         except ServingError as err:
             outcome[i] = err
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    run_concurrently(client, 8)
     batcher.close()
     assert isinstance(outcome[3], ServingError) and outcome[3].message == "negative input"
     for i in set(range(8)) - {3}:
