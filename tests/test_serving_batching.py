@@ -10,7 +10,6 @@ from zoo.serving.batching import Batcher, batch_rows
 from zoo.serving.errors import ServingError
 
 
-
 def run_concurrently(client, count):
     """Calls client(0) .. client(count - 1) from as many threads at once and waits for them (30 s each)."""
     threads = [threading.Thread(target=client, args=(i,)) for i in range(count)]
