@@ -59,7 +59,9 @@ def cmd_evaluate(args):
     model = zoo.load(args.name, compile=False)
     splits = DATASETS[card["data"]["loader"]].load()
     x = splits[args.split][: args.limit]
-    metrics = model.measure(x, num_samples=args.num_samples)
+    import inspect
+    extra = {"num_samples": args.num_samples} if "num_samples" in inspect.signature(model.measure).parameters else {}
+    metrics = model.measure(x, **extra)
     print(json.dumps(metrics, indent=2))
 
 
@@ -67,9 +69,29 @@ def cmd_sample(args):
     import zoo
     from zoo.demo import save_grid
     model = zoo.load(args.name, compile=False)
-    images = model.sample(args.num, seed=args.seed).numpy()
+    if hasattr(model, "generate"):  # a text model: continue the prompt with the chosen decoder
+        print(generate_text(model, args))
+        return
+    images = model.sample(args.num or 64, seed=args.seed).numpy()
     save_grid(images, args.output, title=f"{args.name}: prior samples")
     print(args.output)
+
+
+def generate_text(model, args):
+    """``zoo sample`` for language models: ``args.num`` continuations of ``args.prompt``, as one string."""
+    params = {"greedy": {}, "beam": {"beam_width": args.beam_width, "length_penalty": args.length_penalty},
+              "sample": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}}
+    if args.decoder not in params:
+        raise SystemExit(f"zoo sample: unknown decoder {args.decoder!r}; choose from {sorted(params)}")
+    num = args.num or 1
+    prompts = [args.prompt] * (num if args.decoder == "sample" else 1)
+    extra = {"seed": args.seed} if args.decoder == "sample" else {}
+    out = model.generate(prompts, args.decoder, max_tokens=args.max_tokens, **params[args.decoder], **extra)
+    joiner = " " if model.vocabulary.level == "word" and args.prompt else ""
+    texts = [f"{args.prompt}{joiner}{text}" for text in out["text"]]
+    if len(texts) == 1:
+        return texts[0]
+    return "\n\n".join(f"--- sample {i + 1} (seed {args.seed}) ---\n{text}" for i, text in enumerate(texts))
 
 
 def cmd_export(args):
@@ -164,11 +186,19 @@ def build_parser():
     p.add_argument("--num-samples", type=int, default=5000, help="importance samples per example")
     p.set_defaults(fn=cmd_evaluate)
 
-    p = sub.add_parser("sample", help="a PNG grid of prior samples")
+    p = sub.add_parser("sample", help="a PNG grid of prior samples, or text continuations of a prompt")
     p.add_argument("name")
-    p.add_argument("--num", type=int, default=64)
+    p.add_argument("--num", type=int, default=None, help="images (default 64), or text samples (default 1)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output", default="samples.png")
+    p.add_argument("--output", default="samples.png", help="image models: the PNG written")
+    p.add_argument("--prompt", default="", help="text models: the text to continue ('' = start of a line)")
+    p.add_argument("--decoder", default="sample", help="text models: greedy | sample | beam")
+    p.add_argument("--max-tokens", type=int, default=200)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=0, help="0 = off")
+    p.add_argument("--top-p", type=float, default=1.0, help="1 = off")
+    p.add_argument("--beam-width", type=int, default=4)
+    p.add_argument("--length-penalty", type=float, default=0.0, help="GNMT alpha of beam search")
     p.set_defaults(fn=cmd_sample)
 
     p = sub.add_parser("export", help="re-export a pretrained model's SavedModel, or check it")

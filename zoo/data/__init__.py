@@ -2,11 +2,10 @@
 import dataclasses
 from typing import Callable
 
-from zoo.data import binarized_mnist, newsgroups
+from zoo.data import binarized_mnist, newsgroups, text
 from zoo.data.binarized_mnist import load_binarized_mnist
 from zoo.data.pipeline import as_dataset, epoch_batches, steps_per_epoch
 from zoo.data.files import data_root, download
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,5 +18,7 @@ class DatasetSpec:
 
 DATASETS = {"binarized_mnist": DatasetSpec(load_binarized_mnist, binarized_mnist.source_files)}
 DATASETS["20news"] = DatasetSpec(newsgroups.load_20news, newsgroups.source_files)
+DATASETS["tinyshakespeare"] = DatasetSpec(text.load_char_text, text.char_text_files)
+DATASETS["ptb"] = DatasetSpec(text.load_ptb, text.ptb_files)
 
 __all__ = ["DATASETS", "DatasetSpec", "epoch_batches", "steps_per_epoch", "as_dataset", "data_root", "download", "load_binarized_mnist"]

@@ -3,18 +3,20 @@ import tensorflow as tf
 
 
 def _gather_batches(x, indices):
-    data = tf.constant(x, tf.float32)
-    return indices.map(lambda i: tf.gather(data, i), num_parallel_calls=tf.data.AUTOTUNE,
-                       deterministic=True).prefetch(tf.data.AUTOTUNE)
+    """x: one (N, ...) array (batches are float32) or a tuple of arrays (e.g. (inputs, targets), dtypes kept)."""
+    data = tuple(tf.constant(a) for a in x) if isinstance(x, tuple) else tf.constant(x, tf.float32)
+    return indices.map(lambda i: tf.nest.map_structure(lambda d: tf.gather(d, i), data),
+                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
 
 
 def as_dataset(x, batch_size, shuffle, seed=0, drop_remainder=False):
-    """float32 (N, D) -> a pipeline of (B, D) batches, reshuffled each epoch if asked.
+    """float32 (N, D) (or a tuple of (N, ...) arrays) -> a pipeline of (B, D) batches, reshuffled each epoch
+    if asked.
 
     The whole array lives in one tensor; batches of indices are gathered from it, which costs
     far less per step than ``from_tensor_slices`` followed by ``batch``.
     """
-    n = len(x)
+    n = len(x[0]) if isinstance(x, tuple) else len(x)
     indices = tf.data.Dataset.range(n)
     if shuffle:
         indices = indices.shuffle(n, seed=seed, reshuffle_each_iteration=True)
@@ -22,14 +24,15 @@ def as_dataset(x, batch_size, shuffle, seed=0, drop_remainder=False):
 
 
 def epoch_batches(x, batch_size, seed, first_epoch, epochs):
-    """(B, D) batches for epochs ``first_epoch .. epochs - 1``, one shuffle per epoch.
+    """(B, D) batches (tuples of them when ``x`` is a tuple of arrays) for epochs ``first_epoch .. epochs - 1``,
+    one shuffle per epoch.
 
     Epoch e's order depends only on (seed, e), never on how many epochs this process has run,
     so a run resumed at epoch e sees exactly the batches an uninterrupted run sees (the basis
     of bitwise-equal resume). Pass ``steps_per_epoch = steps_per_epoch(len(x), batch_size)``
     to ``fit``.
     """
-    n = len(x)
+    n = len(x[0]) if isinstance(x, tuple) else len(x)
 
     def one_epoch(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, epoch]))

@@ -16,12 +16,17 @@ class Endpoint:
         signature's input key.
     example: inputs for a warm-up request and for the export check, keyed by input name.
     doc: one line for the model card.
+    tied_outputs: outputs that are an arg-max over scores that can tie exactly (e.g. the tokens of the most
+        probable sequence of a Markov chain, where cycles can be traversed in orders of equal probability):
+        eager and graph float rounding may pick different, equally good answers, so the export checks
+        compare the scores (the other outputs) and not these.
     """
 
     fn: Callable[..., Dict[str, tf.Tensor]]
     input_signature: Sequence[tf.TensorSpec]
     example: Dict[str, np.ndarray]
     doc: str = ""
+    tied_outputs: Sequence[str] = ()
 
     def __post_init__(self):
         names = [spec.name for spec in self.input_signature]

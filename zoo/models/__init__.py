@@ -5,5 +5,7 @@ from zoo.models.nvdm import NVDM
 from zoo.models.mixture_em import MixtureOfMultinomials
 from zoo.models.lda import LDA
 from zoo.models.docnade import DocNADE
+from zoo.models.rnn_lm import RNNLanguageModel
+from zoo.models.ngram_lm import NGramLanguageModel
 
-__all__ = ["LatentVariableModel", "VAE", "NVDM", "MixtureOfMultinomials", "LDA", "DocNADE"]
+__all__ = ["LatentVariableModel", "VAE", "NVDM", "MixtureOfMultinomials", "LDA", "DocNADE", "RNNLanguageModel", "NGramLanguageModel"]

@@ -21,7 +21,9 @@ class Recipe:
 
     name: the artifact's name in ``saved_models/``.
     model: {"class_name": registered class, "config": constructor arguments}.
-    data: {"loader": key of ``zoo.data.DATASETS``, "args": its keyword arguments}.
+    data: {"loader": key of ``zoo.data.DATASETS``, "args": its keyword arguments, "layout": "rows" (default)
+        or "stream" with "seq_len" (token streams for stateful TBPTT, see ``zoo.training.run.make_pipelines``)}.
+    optimizer: {"class_name": a Keras optimizer, "config": its arguments but the learning rate}; Adam if None.
     monitor / monitor_mode: the validation metric that picks the best epoch.
     kl_schedule: a ``zoo.objectives.schedule_from_config`` dict, or None for beta = 1.
     max_minutes: wall-clock budget; training stops at the first epoch end past it.
@@ -37,6 +39,7 @@ class Recipe:
     batch_size: int = 100
     epochs: int = 100
     learning_rate: float = 1e-3
+    optimizer: Optional[dict] = None
     lr_plateau: Optional[dict] = None
     early_stopping_patience: Optional[int] = None
     monitor: str = "val_loss"

@@ -19,6 +19,7 @@ import tensorflow as tf
 from zoo import hub
 from zoo.data import DATASETS, as_dataset, data_root, epoch_batches, steps_per_epoch
 from zoo.data.files import sha256_of
+from zoo.data.streams import stream_batches, stream_rows, stream_steps
 from zoo.objectives import KLAnnealing, schedule_from_config
 from zoo.training.artifact import publish
 from zoo.training.callbacks import Diagnostics, ResumableBackup, StopFile, StopOnNaN, TimeBudget
@@ -36,8 +37,64 @@ def load_data(recipe):
     return splits, files
 
 
-def build_model(recipe, example_batch):
-    model = hub.build_model(recipe.model["class_name"], **recipe.model.get("config", {}))
+def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, multi_worker):
+    """(train dataset, steps per epoch, validation dataset) for the recipe's data layout:
+
+    "rows" (default): (N, D) arrays, reshuffled each epoch (``epoch_batches``);
+    "stream": token id streams cut into ``global_batch`` rows and windows of ``data["seq_len"]`` tokens for
+        stateful truncated BPTT (``zoo.data.streams``), never shuffled;
+    "contexts": token id streams as (last ``data["order"]`` tokens, next token) pairs, reshuffled each epoch
+        (n-gram models).
+    """
+    layout = recipe.data.get("layout", "rows")
+    if layout == "contexts":
+        from zoo.models.ngram_lm import contexts_and_targets
+        boundary = splits["vocabulary"].boundary_id
+        train, valid = (contexts_and_targets(splits[s], recipe.data["order"], boundary) for s in ("train", "valid"))
+        return (shard_by_data(epoch_batches(train, global_batch, seed, first_epoch, recipe.epochs)),
+                steps_per_epoch(len(train[1]), global_batch),
+                shard_by_data(as_dataset(valid, 4096 * replicas, shuffle=False)))
+    if layout == "stream":
+        if multi_worker:
+            raise ValueError(f"recipe {recipe.name}: stream (TBPTT) data keeps each row's windows in order on one "
+                             "worker; multi-worker sharding would break them; use --strategy mirrored")
+        seq_len = recipe.data["seq_len"]
+        train = stream_batches(splits["train"], global_batch, seq_len, first_epoch, recipe.epochs)
+        valid = stream_batches(splits["valid"], global_batch, seq_len)
+        return train, stream_steps(len(splits["train"]), global_batch, seq_len), valid
+    train = shard_by_data(epoch_batches(splits["train"], global_batch, seed, first_epoch, recipe.epochs))
+    valid = shard_by_data(as_dataset(splits["valid"], max(1000 // replicas, 1) * replicas, shuffle=False))
+    return train, steps_per_epoch(len(splits["train"]), global_batch), valid
+
+
+def example_inputs(recipe, splits):
+    """A batch of model inputs (build, export checks, diagnostics): B rows, B windows of a stream, or B contexts."""
+    layout = recipe.data.get("layout", "rows")
+    if layout == "stream":
+        return tf.constant(stream_rows(splits["train"], recipe.batch_size)[:, : recipe.data["seq_len"]])
+    if layout == "contexts":
+        from zoo.models.ngram_lm import contexts_and_targets
+        order, boundary = recipe.data["order"], splits["vocabulary"].boundary_id
+        return tf.constant(contexts_and_targets(splits["train"][: recipe.batch_size], order, boundary)[0])
+    return tf.constant(splits["train"][: recipe.batch_size], tf.float32)
+
+
+def make_optimizer(recipe):
+    """``recipe.optimizer`` ({"class_name", "config"}, e.g. SGD with gradient clipping) at the recipe's
+    learning rate; Adam by default."""
+    spec = recipe.optimizer or {"class_name": "Adam", "config": {}}
+    return keras.optimizers.get({"class_name": spec["class_name"],
+                                 "config": {**spec.get("config", {}), "learning_rate": recipe.learning_rate}})
+
+
+def build_model(recipe, example_batch, splits=None):
+    """The recipe's model, called once on ``example_batch``; a ``vocab_size`` of None is the data's."""
+    config = dict(recipe.model.get("config", {}))
+    if "vocab_size" in config and config["vocab_size"] is None:
+        if not splits or splits.get("vocabulary") is None:
+            raise ValueError(f"recipe {recipe.name}: vocab_size None needs a loader that returns a vocabulary")
+        config["vocab_size"] = len(splits["vocabulary"])
+    model = hub.build_model(recipe.model["class_name"], **config)
     model(example_batch)
     if recipe.init_from:
         source = hub.load(recipe.init_from, compile=False)
@@ -106,10 +163,10 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
     first_epoch = backup.resume_epoch() if backup else 0
     if first_epoch:
         print(f"resuming {recipe.name} at epoch {first_epoch + 1} from {run_dir / 'backup'}")
-    train_data = shard_by_data(epoch_batches(splits["train"], global_batch, seed, first_epoch, recipe.epochs))
-    valid_data = shard_by_data(as_dataset(splits["valid"], max(1000 // replicas, 1) * replicas, shuffle=False))
-    example_batch = tf.constant(splits["train"][: recipe.batch_size], tf.float32)
     multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    train_data, steps, valid_data = make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch,
+                                                   multi_worker)
+    example_batch = example_inputs(recipe, splits)
     steps_per_execution = recipe.steps_per_execution
     if multi_worker and steps_per_execution > 1:
         # Keras 3.15's multi-step loop under MultiWorkerMirroredStrategy fails ("You must feed a value for
@@ -117,22 +174,22 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
         print(f"multi-worker: steps_per_execution {steps_per_execution} -> 1")
         steps_per_execution = 1
     with strategy.scope():
-        model = build_model(recipe, example_batch)
+        model = build_model(recipe, example_batch, splits)
         if replicas > 1 and getattr(model, "distribution_unsupported", None):
             raise ValueError(f"{type(model).__name__} cannot train under {type(strategy).__name__}: "
                              f"{model.distribution_unsupported}")
         if hasattr(model, "prepare_for_data") and not recipe.init_from:  # optional hook: vocabulary, data-based init
             model.prepare_for_data(splits)
-        model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), jit_compile=recipe.jit_compile,
+        model.compile(optimizer=make_optimizer(recipe), jit_compile=recipe.jit_compile,
                       steps_per_execution=steps_per_execution)
         if multi_worker:
             rank_one_metrics(model)
     own_callbacks, best_path = callbacks_for(recipe, run_dir, backup, example_batch)
+    own_callbacks += getattr(model, "training_callbacks", list)()  # e.g. state resets of stateful TBPTT
 
     start = time.time()
     history = model.fit(train_data, validation_data=valid_data, epochs=recipe.epochs,
-                        steps_per_epoch=steps_per_epoch(len(splits["train"]), global_batch),
-                        callbacks=own_callbacks + list(callbacks), verbose=verbose, shuffle=False)  # the pipeline shuffles
+                        steps_per_epoch=steps, callbacks=own_callbacks + list(callbacks), verbose=verbose, shuffle=False)  # the pipeline shuffles
     wall = time.time() - start
     history = history.history
     best_epoch = _best_epoch(history, recipe)
@@ -141,6 +198,7 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
            "batch_size": global_batch, "replicas": replicas, "strategy": type(strategy).__name__,
            "deterministic": deterministic, "learning_rate": recipe.learning_rate,
            "examples_per_second": round(len(history.get("loss", [])) * len(splits["train"]) / wall, 1) if wall else None,
+           "examples": "tokens" if recipe.data.get("layout") == "stream" else "rows",
            "final_validation": {k: _last(v) for k, v in history.items() if k.startswith("val_")}}
     (run_dir / "fit.json").write_text(json.dumps(fit, indent=2) + "\n")  # survives a failed evaluation
     if best_path.exists():
@@ -158,8 +216,8 @@ def publish_run(recipe, run_dir=None, seed=0, models_dir=None):
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: {run_dir} holds no finished run of {recipe.name}")
     splits, files = load_data(recipe)
-    example_batch = tf.constant(splits["train"][: recipe.batch_size], tf.float32)
-    model = build_model(recipe, example_batch)
+    example_batch = example_inputs(recipe, splits)
+    model = build_model(recipe, example_batch, splits)
     model.load_weights(best_path)
     fit = json.loads(fit_path.read_text())
     return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, True, models_dir)
