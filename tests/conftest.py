@@ -27,6 +27,7 @@ def tiny_data_dir(tmp_path, monkeypatch):
     """A ZOO_DATA_DIR holding binarized_mnist/binarized_mnist.npz with 120/40/40 random images."""
     write_tiny_binarized_mnist(tmp_path)
     write_tiny_20news(tmp_path / "20news-nvdm")
+    write_tiny_text_corpora(tmp_path)
     monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))
     return tmp_path
 
@@ -47,6 +48,21 @@ def write_tiny_20news(folder, vocab_size=2000, train=80, test=40, seed=2):
             lines.append(f"{topic + 1} " + " ".join(dict.fromkeys(pairs)) + "\n")
         (folder / name).write_text("".join(lines))
     return folder
+
+
+PLAY = ("FIRST CITIZEN:\nBefore we proceed any further, hear me speak.\n\nALL:\nSpeak, speak.\n\n"
+        "ROMEO:\nBut, soft! what light through yonder window breaks?\n\n")
+SENTENCES = [" the company said it will sell its shares ", " the market fell N % in new york ",
+             " a <unk> said the company is n't for sale ", " shares of the company rose in trading "]
+
+
+def write_tiny_text_corpora(root, repeats=30):
+    """tinyshakespeare/input.txt (a short scene repeated) and ptb/ptb.{train,valid,test}.txt (a few sentences)."""
+    (root / "tinyshakespeare").mkdir(parents=True, exist_ok=True)
+    (root / "tinyshakespeare" / "input.txt").write_text(PLAY * repeats)
+    (root / "ptb").mkdir(parents=True, exist_ok=True)
+    for split, n in (("train", 20 * repeats), ("valid", 20), ("test", 20)):
+        (root / "ptb" / f"ptb.{split}.txt").write_text("".join(SENTENCES[i % 4] + "\n" for i in range(n)))
 
 
 @pytest.fixture

@@ -58,8 +58,8 @@ class RNNLanguageModel(keras.Model):
         self.output_layer = None if self.tie_weights else keras.layers.Dense(self.vocab_size, name="softmax")
         self.seed_generator = keras.random.SeedGenerator(seed, name="dropout_noise")
         self.loss_tracker = keras.metrics.Mean(name="loss")  # nats per token
-        self._carried = None  # the TBPTT state variables, made on first use (see carried_state)
         self.build()
+        self._carried = self._make_carried_state()  # the TBPTT state (see carried_state)
 
     # === Layers ===
     def build(self, input_shape=None):
@@ -101,16 +101,16 @@ class RNNLanguageModel(keras.Model):
 
     # === Stateful truncated BPTT ===
     def carried_state(self):
-        """The state variables, each (None, H): one set per replica under a ``tf.distribute`` strategy
-        (``ON_READ`` synchronisation), empty (batch 0) until the first step."""
-        if self._carried is None:
-            with tf.init_scope():
-                self._carried = [tf.Variable(tf.zeros([0, self.hidden_units]), shape=tf.TensorShape([None, self.hidden_units]),
-                                             trainable=False, name=f"carried_state_{i}",
-                                             synchronization=tf.VariableSynchronization.ON_READ,
-                                             aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
-                                 for i in range(self.num_layers * self.rnn.states_per_layer)]
+        """The state variables, each (None, H), made with the model (so under ``strategy.scope()`` there is
+        one copy per replica: ``ON_READ`` synchronisation); empty (batch 0) after a reset."""
         return self._carried
+
+    def _make_carried_state(self):
+        return [tf.Variable(tf.zeros([0, self.hidden_units]), shape=tf.TensorShape([None, self.hidden_units]),
+                            trainable=False, name=f"carried_state_{i}",
+                            synchronization=tf.VariableSynchronization.ON_READ,
+                            aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+                for i in range(self.num_layers * self.rnn.states_per_layer)]
 
     def reset_states(self):
         """Forgets the carried state: the next batch starts from zeros."""
