@@ -4,7 +4,8 @@ For every image model in ``saved_models/``: a PNG with prior samples, reconstruc
 digits and a latent interpolation, written to ``demo/``; and the test NLL estimated by
 importance sampling on a fixed random subset of the test split (read from ``../shared/data``
 or ``$ZOO_DATA_DIR``; skipped, with a message, when the data is absent). Then the topic table
-of the shipped NVDM (``zoo.demo_topics``).
+of the shipped NVDM (``zoo.demo_topics``), and text from the shipped language models with every decoder
+(``zoo.demo_text``).
 """
 import os
 import time
@@ -86,6 +87,9 @@ def main(output_dir="demo", test_examples=500, num_samples=5000):
         from zoo.demo_topics import main as topic_table
         print()
         topic_table()
+    from zoo.demo_text import main as text_demo
+    print()
+    text_demo()
     print(f"demo done in {time.time() - start:.0f} s; images in {output_dir}/")
 
 
