@@ -178,12 +178,12 @@ def _file(folder, name, url, sha256, data_dir, allow_download):
 
 
 def load_char_text(data_dir=None, folder="tinyshakespeare", file="input.txt", train_chars=SHAKESPEARE_TRAIN_CHARS,
-                   limit=None, allow_download=True):
+                   limit=None, allow_download=True, vocabulary=None):
     """{"train", "valid", "test": int32 id streams, "vocabulary": Vocabulary} of a character corpus.
 
     The first ``train_chars`` characters train, the rest validate; there is no test part, so "test" is the
     validation stream (the figure char-rnn and nanoGPT report). ``limit`` keeps the first characters of
-    each part (toy runs).
+    each part (toy runs). ``vocabulary``: a model's own (to evaluate it) instead of the training text's.
     """
     path = _file(folder, file, SHAKESPEARE_URL, SHAKESPEARE_SHA256, data_dir, allow_download)
     text = read_utf8(path)
@@ -192,15 +192,16 @@ def load_char_text(data_dir=None, folder="tinyshakespeare", file="input.txt", tr
     train, valid = text[:train_chars], text[train_chars:]
     if limit:
         train, valid = train[:limit], valid[:limit]
-    vocabulary = Vocabulary.from_text(train, "char")
+    vocabulary = vocabulary or Vocabulary.from_text(train, "char")
     valid_ids = tokenize(valid, vocabulary)
     return {"train": tokenize(train, vocabulary), "valid": valid_ids, "test": valid_ids, "vocabulary": vocabulary}
 
 
-def load_ptb(data_dir=None, limit=None, allow_download=True):
+def load_ptb(data_dir=None, limit=None, allow_download=True, vocabulary=None):
     """{"train", "valid", "test": int32 id streams, "vocabulary": Vocabulary} of Mikolov's PTB.
 
-    ``limit`` keeps the first lines of each file (toy runs).
+    ``limit`` keeps the first lines of each file (toy runs); ``vocabulary``: a model's own instead of the
+    training file's.
     """
     splits = {}
     for split in ("train", "valid", "test"):
@@ -212,7 +213,7 @@ def load_ptb(data_dir=None, limit=None, allow_download=True):
         if not text.strip():
             raise ValueError(f"{path}: no words")
         splits[split] = text
-    vocabulary = Vocabulary.from_text(splits["train"], "word")
+    vocabulary = vocabulary or Vocabulary.from_text(splits["train"], "word")
     result = {split: tokenize(text, vocabulary) for split, text in splits.items()}
     result["vocabulary"] = vocabulary
     return result

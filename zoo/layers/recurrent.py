@@ -35,6 +35,7 @@ class RecurrentStack(keras.layers.Layer):
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
         self.units, self.num_layers, self.cell, self.dropout = int(units), int(num_layers), cell, float(dropout)
+        self.supports_masking = True  # ``call`` takes a mask: masked steps keep the state (prompts of unequal length)
         layer_class, self.states_per_layer = CELLS[cell]
         self.rnns = [layer_class(self.units, return_sequences=True, return_state=True, name=f"{cell}_{i}")
                      for i in range(self.num_layers)]
