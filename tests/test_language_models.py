@@ -176,3 +176,24 @@ def test_ngram_viterbi_and_astar_agree_and_beat_greedy():
     greedy = model.generate("ROMEO", "greedy", max_tokens=6)
     assert best["log_prob"] >= greedy["log_prob"] - 1e-4
     assert model.measure(STREAM[:500])["tokens_scored"] == 500
+
+
+def test_served_generate_answers_rest_requests_and_refuses_long_prompts(trained_chars, tmp_path):
+    from tests.serving_helpers import http, start_server
+    from zoo.training.artifact import write_serving_files
+    model, _ = trained_chars
+    version_dir = tmp_path / "tiny-lm" / "1"
+    export_saved_model(model, version_dir)
+    write_serving_files(model, version_dir, "tiny-lm")
+    server = start_server(tmp_path)
+    try:
+        url = f"{server.rest_url}/v1/models/tiny-lm:predict"
+        status, body = http(url, "POST", {"signature_name": "generate_greedy",
+                                          "inputs": {"prompt": ["ROMEO:"], "max_tokens": 12}})
+        assert status == 200, body
+        assert body["outputs"]["text"] == model.generate("ROMEO:", "greedy", max_tokens=12)["text"]
+        status, body = http(url, "POST", {"signature_name": "generate_greedy",
+                                          "inputs": {"prompt": ["x" * (model.max_prompt_tokens + 1)], "max_tokens": 3}})
+        assert status == 400 and "prompt too long" in body["error"]
+    finally:
+        server.stop()

@@ -13,7 +13,9 @@ def export_saved_model(model, directory):
     (which has no Python and no tensorflow-text kernels) can load them.
     """
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    # The model itself is not tracked: ExportArchive saves the variables the endpoints use (``_all_variables``),
+    # and tracking the model would save every weight a second time through its Keras variable wrappers
+    # (Keras 3.15), doubling the artifact.
     for resource in getattr(model, "export_resources", lambda: [])():  # e.g. a vocabulary lookup table
         archive.track(resource)
     for name, endpoint in model.export_endpoints().items():
