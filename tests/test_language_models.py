@@ -197,3 +197,16 @@ def test_served_generate_answers_rest_requests_and_refuses_long_prompts(trained_
         assert status == 400 and "prompt too long" in body["error"]
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_cached_step_equals_the_sequence_forward_for_each_cell(cell):
+    model = char_model(cell=cell, num_layers=3, dropout=0.3)
+    ids = STREAM[:30]
+    logits, _ = model.forward(ids[None, :-1])
+    state, steps = model.initial_state(1), []
+    for t in range(len(ids) - 1):
+        step_logits, state = model.step(tf.constant(ids[t:t + 1]), state)
+        steps.append(step_logits[0])
+    np.testing.assert_allclose(np.stack(steps), logits[0], rtol=1e-4, atol=1e-5)
+    assert len(state) == 3 * (2 if cell == "lstm" else 1)
