@@ -1,4 +1,5 @@
 """Decoders against fake models whose best sequences are known by construction or by brute force."""
+import importlib
 import itertools
 
 import keras
@@ -6,9 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.decoding import (DECODERS, all_contexts, astar, beam_search, context_index, decode, filter_top_k,
-                          filter_top_p, gather_state, gnmt_length_penalty, greedy, sample, tile_state,
-                          transition_table, viterbi)
+from zoo.decoding import (DECODERS, HEURISTICS, all_contexts, astar, beam_search, context_index, decode,
+                          filter_top_k, filter_top_p, gather_state, gnmt_length_penalty, greedy, lookahead_heuristic,
+                          min_transition_heuristic, sample, tile_state, transition_table, viterbi)
 
 NEG_INF = -np.inf
 TOL = {"rtol": 1e-5, "atol": 1e-5}
@@ -446,6 +447,31 @@ def test_viterbi_with_eos_can_prefer_a_short_sequence():
 ASTAR = tf.function(astar)
 
 
+def np_cost_to_go(table, order, length, eos_id=None):
+    """float64 (T + 1, V^d): row r = the exact minimum cost of the next r steps from each context (independent
+    numpy backward recursion; EOS absorbing, nothing after it costs)."""
+    costs = -np.asarray(table, np.float64)
+    vocab = costs.shape[-1]
+    n_states = vocab ** order
+    successor = (np.arange(n_states)[:, None] * vocab + np.arange(vocab)[None]) % n_states
+    emit = costs.copy()
+    if eos_id is not None:
+        emit[:, eos_id] = np.inf
+    rows = [np.zeros(n_states)]
+    for _ in range(length):
+        best = (emit + rows[-1][successor]).min(axis=1)
+        rows.append(best if eos_id is None else np.minimum(best, costs[:, eos_id]))
+    return np.stack(rows)
+
+
+def eos_shy_table(vocab, order, seed, eos_id, scale=2.0):
+    """A random table whose EOS is improbable enough that some optima are cut short and some are not."""
+    logits = np.random.RandomState(seed).randn(vocab ** order, vocab) * scale
+    if eos_id is not None:
+        logits[:, eos_id] -= 3.0
+    return np_log_softmax(logits).astype(np.float32)
+
+
 @pytest.mark.parametrize("order", [1, 2])
 @pytest.mark.parametrize("eos_id", [None, 0])
 def test_astar_equals_viterbi_on_random_tables(order, eos_id):
@@ -455,11 +481,95 @@ def test_astar_equals_viterbi_on_random_tables(order, eos_id):
         table = tf.constant(random_table(vocab, order, seed=100 * order + seed, scale=2.0))
         start = tf.constant([seed % vocab] * order)
         exact = viterbi(table, start, length, order, eos_id=eos_id)
-        found = ASTAR(table, start, length, order, eos_id=eos_id)
-        np.testing.assert_array_equal(found.tokens, exact.tokens)
-        np.testing.assert_allclose(found.log_prob, exact.log_prob, **TOL)
-        assert found.lengths == exact.lengths and bool(found.exact)
-        assert 1 <= int(found.expanded) <= internal
+        for heuristic in ("min_transition", "zero"):
+            found = ASTAR(table, start, length, order, eos_id=eos_id, heuristic=heuristic)
+            np.testing.assert_array_equal(found.tokens, exact.tokens)
+            np.testing.assert_allclose(found.log_prob, exact.log_prob, **TOL)
+            assert found.lengths == exact.lengths and bool(found.exact)
+            assert 1 <= int(found.expanded) <= internal
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("eos_id", [None, 0])
+def test_lookahead_heuristic_is_a_lower_bound_exact_within_its_horizon(order, eos_id):
+    """Every (tokens emitted, context): h <= the true cost-to-go, = it for r <= k (and for k >= T), and >= the
+    min_transition bound; goals get 0."""
+    vocab, length, k = 4, 9, 3
+    table = eos_shy_table(vocab, order, seed=20 + order, eos_id=eos_id)
+    costs = tf.constant(-table)
+    n_states = vocab ** order
+    n = np.repeat(np.arange(length + 1), n_states).astype(np.int32)
+    ctx = np.tile(np.arange(n_states), length + 1).astype(np.int32)
+    remaining, not_done = length - n, tf.zeros(n.shape, tf.bool)
+    truth = np_cost_to_go(table, order, length, eos_id)[remaining, ctx]
+    bound = lookahead_heuristic(costs, length, order, k, eos_id)
+    h = bound(tf.constant(n), tf.constant(ctx), not_done).numpy()
+    assert np.all(h <= truth + 1e-5)
+    np.testing.assert_allclose(h[remaining <= k], truth[remaining <= k], **TOL)
+    loose = min_transition_heuristic(costs, length, eos_id)(tf.constant(n), not_done).numpy()
+    assert np.all(h >= loose - 1e-6) and np.mean(h - loose) > 0.1
+    full = lookahead_heuristic(costs, length, order, length + 2, eos_id)(tf.constant(n), tf.constant(ctx), not_done)
+    np.testing.assert_allclose(full, truth, **TOL)
+    np.testing.assert_array_equal(bound(tf.constant(n), tf.constant(ctx), tf.ones(n.shape, tf.bool)), 0.0)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("eos_id", [None, 0])
+def test_astar_lookahead_equals_viterbi_and_expands_no_more_than_min_transition(order, eos_id):
+    """Horizons shorter than T (so the context-free tail is used), with and without duplicate detection."""
+    vocab, length = 5, 8
+    for seed in range(3):
+        table = tf.constant(eos_shy_table(vocab, order, seed=40 + 10 * order + seed, eos_id=eos_id))
+        start = tf.constant([(seed + 1) % vocab] * order)
+        best = viterbi(table, start, length, order, eos_id=eos_id)
+        run = lambda **kw: astar(table, start, length, order, eos_id=eos_id, **kw)  # noqa: E731
+        baseline = run(heuristic="min_transition")
+        for found in (run(lookahead=1), run(lookahead=3), run(lookahead=3, dedup=False), baseline):
+            np.testing.assert_array_equal(found.tokens, best.tokens)
+            np.testing.assert_allclose(found.log_prob, best.log_prob, **TOL)
+            assert found.lengths == best.lengths and bool(found.exact)
+        for k in (1, 3):
+            assert int(run(lookahead=k).expanded) <= int(baseline.expanded)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("eos_id", [None, 0])
+def test_astar_with_exact_heuristic_expands_only_the_optimal_path(order, eos_id):
+    """lookahead >= T: h is the exact cost-to-go, so on a tie-free table the search expands the optimal path's
+    nodes only: ``expanded == lengths`` (T without EOS; goal pops are not counted)."""
+    vocab, length = 6, 10
+    cut_short = []
+    for seed in range(4):
+        table = tf.constant(eos_shy_table(vocab, order, seed=70 + seed, eos_id=eos_id))
+        start = tf.constant([seed % vocab] * order)
+        best = viterbi(table, start, length, order, eos_id=eos_id)
+        for lookahead, dedup in ((length, True), (length + 5, False)):
+            found = astar(table, start, length, order, eos_id=eos_id, lookahead=lookahead, dedup=dedup)
+            np.testing.assert_array_equal(found.tokens, best.tokens)
+            np.testing.assert_allclose(found.log_prob, best.log_prob, **TOL)
+            assert int(found.expanded) == int(found.lengths) == int(best.lengths) and bool(found.exact)
+        cut_short.append(int(best.lengths) < length)
+    assert any(cut_short) == (eos_id is not None)
+    if eos_id is not None:
+        assert not all(cut_short)
+
+
+def test_astar_lookahead_on_a_peaked_order2_table():
+    """V = 12, d = 2, T = 14: a short horizon already cuts the expansions of min_transition several-fold."""
+    vocab, order, length = 12, 2, 14
+    table = tf.constant(random_table(vocab, order, seed=5, scale=3.0))
+    start = tf.constant([3, 7])
+    best = viterbi(table, start, length, order)
+    counts = {}
+    for name, kwargs in (("min_transition", {"heuristic": "min_transition"}), ("k4", {"lookahead": 4}),
+                         ("k14", {"lookahead": 14})):
+        found = astar(table, start, length, order, **kwargs)
+        np.testing.assert_array_equal(found.tokens, best.tokens)
+        np.testing.assert_allclose(found.log_prob, best.log_prob, **TOL)
+        assert bool(found.exact)
+        counts[name] = int(found.expanded)
+    assert counts["k14"] == length
+    assert counts["k14"] <= counts["k4"] and 4 * counts["k4"] <= counts["min_transition"]
 
 
 def test_astar_expands_fewer_nodes_than_exhaustive_on_a_peaked_table():
@@ -468,19 +578,39 @@ def test_astar_expands_fewer_nodes_than_exhaustive_on_a_peaked_table():
     probs[np.arange(vocab), (np.arange(vocab) + 2) % vocab] = 0.9
     table = tf.constant(log_table(probs))
     exhaustive = sum(vocab ** n for n in range(length))
-    found = astar(table, [0], length, 1)                        # eager
-    assert_same_nest(found, ASTAR(table, tf.constant([0]), length, 1))
+    found = astar(table, [0], length, 1, heuristic="min_transition")      # eager (runs the compiled search)
+    assert_same_nest(found, ASTAR(table, tf.constant([0]), length, 1, heuristic="min_transition"))
     np.testing.assert_array_equal(found.tokens, [2, 4, 1, 3, 0, 2])
     np.testing.assert_allclose(found.log_prob, length * np.log(0.9), **TOL)
     assert int(found.expanded) == length < exhaustive
     uniform_cost = ASTAR(table, tf.constant([0]), length, 1, heuristic="zero")
     np.testing.assert_array_equal(uniform_cost.tokens, found.tokens)
     assert int(found.expanded) <= int(uniform_cost.expanded)
+    default = astar(table, [0], length, 1)
+    np.testing.assert_array_equal(default.tokens, found.tokens)
+    assert int(default.expanded) == length
+
+
+def test_eager_astar_runs_one_compiled_graph_per_configuration():
+    module = importlib.import_module("zoo.decoding.astar")
+    compiled = module._COMPILED[False]
+    vocab, length = 4, 7
+    astar(tf.constant(random_table(vocab, 1, seed=1)), [0], length, 1, lookahead=2)
+    traces = compiled.experimental_get_tracing_count()
+    for seed in range(2, 5):                                    # new tables and starts of the same shapes
+        table = tf.constant(random_table(vocab, 1, seed=seed))
+        found = astar(table, tf.constant([seed % vocab]), length, 1, lookahead=2)
+        assert_same_nest(found, ASTAR(table, tf.constant([seed % vocab]), length, 1, lookahead=2))
+    assert compiled.experimental_get_tracing_count() == traces
+    with pytest.raises(ValueError):
+        astar(table, [0], length, 1, heuristic="manhattan")
+    with pytest.raises(ValueError):
+        astar(table, [0], length, 1, lookahead=0)
 
 
 def test_astar_heuristic_beats_uniform_cost_on_random_table():
     table = tf.constant(random_table(4, 2, seed=3, scale=2.0))
-    informed = ASTAR(table, tf.constant([1, 2]), 5, 2)
+    informed = ASTAR(table, tf.constant([1, 2]), 5, 2, heuristic="min_transition")
     blind = ASTAR(table, tf.constant([1, 2]), 5, 2, heuristic="zero")
     np.testing.assert_array_equal(informed.tokens, blind.tokens)
     assert int(informed.expanded) <= int(blind.expanded)
@@ -489,12 +619,20 @@ def test_astar_heuristic_beats_uniform_cost_on_random_table():
 def test_astar_overflow_is_flagged_and_still_returns_a_valid_sequence():
     vocab, length = 4, 6
     table = random_table(vocab, 1, seed=9, scale=0.3)           # flat: the frontier grows fast
-    found = ASTAR(tf.constant(table), tf.constant([0]), length, 1, capacity=vocab)
+    best = viterbi(table, [0], length, 1)
+    found = ASTAR(tf.constant(table), tf.constant([0]), length, 1, capacity=vocab, heuristic="zero", dedup=False)
     assert not bool(found.exact)
     np.testing.assert_allclose(found.log_prob, markov_log_probs(table, [0], 1)(found.tokens.numpy()).sum(), **TOL)
-    roomy = ASTAR(tf.constant(table), tf.constant([0]), length, 1, capacity=8192)
+    assert float(found.log_prob) <= float(best.log_prob) + 1e-6
+    roomy = ASTAR(tf.constant(table), tf.constant([0]), length, 1, capacity=8192, heuristic="zero", dedup=False)
     assert bool(roomy.exact)
     assert float(roomy.log_prob) >= float(found.log_prob) - 1e-6
+    for heuristic in HEURISTICS:                                  # whenever the result is certified, it is optimal
+        small = ASTAR(tf.constant(table), tf.constant([0]), length, 1, capacity=vocab, heuristic=heuristic,
+                      lookahead=2)
+        if bool(small.exact):
+            np.testing.assert_allclose(small.log_prob, best.log_prob, **TOL)
+        assert float(small.log_prob) <= float(best.log_prob) + 1e-6
 
 
 # ---------------------------------------------------------------------------------------------- SavedModel

@@ -8,7 +8,8 @@ format for models' ``generate``.
 """
 import tensorflow as tf
 
-from zoo.decoding.astar import AStarResult, astar, min_transition_heuristic
+from zoo.decoding.astar import (HEURISTICS, AStarResult, astar, lookahead_heuristic, lookahead_tables,
+                               min_transition_heuristic)
 from zoo.decoding.beam import beam_search
 from zoo.decoding.greedy import greedy
 from zoo.decoding.sampling import filter_top_k, filter_top_p, sample
@@ -41,5 +42,5 @@ def decode(name, step_fn, start_tokens, initial_state, max_length, **params):
 
 __all__ = ["greedy", "sample", "beam_search", "viterbi", "astar", "decode", "DECODERS", "filter_top_k",
            "filter_top_p", "transition_table", "context_index", "all_contexts", "sequence_lengths",
-           "min_transition_heuristic", "gather_state", "tile_state", "gnmt_length_penalty", "DecodeResult",
-           "BeamResult", "ViterbiResult", "AStarResult"]
+           "min_transition_heuristic", "lookahead_heuristic", "lookahead_tables", "HEURISTICS", "gather_state",
+           "tile_state", "gnmt_length_penalty", "DecodeResult", "BeamResult", "ViterbiResult", "AStarResult"]
