@@ -308,6 +308,13 @@ class RNNLanguageModel(keras.Model):
         return {"log_probs": log_probs, "lengths": lengths - 1, "total": tf.reduce_sum(log_probs, axis=1),
                 "unknown_tokens": unknown}
 
+    def diagnostics(self, x):
+        """Per-epoch TensorBoard text (``zoo.training.callbacks.Diagnostics``): a sample from the start of a line."""
+        if self.vocabulary is None:
+            return {}
+        text = self.generate("", "sample", max_tokens=200, seed=0, temperature=0.8)["text"][0]
+        return {"texts": {"sample_temperature_0.8": tf.constant(text)}}
+
     # === Export ===
     max_generated_tokens = 1000  # the static size of the serving signatures' outputs; max_tokens may be less
     serving_beam_width = 4

@@ -218,6 +218,8 @@ def publish_run(recipe, run_dir=None, seed=0, models_dir=None):
     splits, files = load_data(recipe)
     example_batch = example_inputs(recipe, splits)
     model = build_model(recipe, example_batch, splits)
+    if hasattr(model, "prepare_for_data") and not recipe.init_from:  # vocabularies; data-based inits are overwritten
+        model.prepare_for_data(splits)
     model.load_weights(best_path)
     fit = json.loads(fit_path.read_text())
     return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, True, models_dir)
