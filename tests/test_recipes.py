@@ -11,7 +11,7 @@ from zoo.training import load_recipe, recipe_names, train
 from zoo.training.run import make_pipelines
 
 SIGNATURES = {"VAE": {"serving_default", "encode", "score", "decode", "sample"},
-              "RNNLanguageModel": {"generate", "generate_greedy", "generate_beam", "score"},
+              "RNNLanguageModel": {"serving_default", "generate", "generate_greedy", "generate_beam", "score"},
               "NGramLanguageModel": {"serving_default", "viterbi"}}
 
 

@@ -2,7 +2,8 @@
 
 ``@register_model`` makes a class Keras-serialisable (package "zoo") and findable by name, so
 recipes and cards name a class by string with no if/elif chain. A pretrained artifact is a
-folder ``saved_models/<name>/`` holding ``card.json``, ``model.keras`` and numbered SavedModel
+folder ``saved_models/<name>/`` holding ``card.json``, ``model.keras`` (unless the card's config builds the
+model and the SavedModel's weights fill it) and numbered SavedModel
 version folders (TF Serving's layout).
 """
 import json
@@ -67,7 +68,12 @@ def load(name, compile=True):
     import zoo.models  # noqa: F401  (registers the classes before deserialising)
     card = read_card(name)
     path = models_dir() / name / "model.keras"
-    model = keras.saving.load_model(path, compile=False)
+    if path.exists():
+        model = keras.saving.load_model(path, compile=False)
+    else:  # weights stored once, in the SavedModel (zoo.training.artifact.built_by_config)
+        from zoo.export.archive import weights_from_saved_model
+        model = model_class(card["model_class"]).from_config(card["model_config"])
+        model.set_weights(weights_from_saved_model(latest_version_dir(name)))
     if compile:
         lr = card.get("training", {}).get("learning_rate", 1e-3)
         model.compile(optimizer=keras.optimizers.Adam(lr))

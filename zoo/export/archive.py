@@ -18,10 +18,24 @@ def export_saved_model(model, directory):
     # (Keras 3.15), doubling the artifact.
     for resource in getattr(model, "export_resources", lambda: [])():  # e.g. a vocabulary lookup table
         archive.track(resource)
+    # model.weights in order, as the tf.Variables the endpoints use: the SavedModel stores them once, and
+    # ``weights_from_saved_model`` reads them back (``zoo.load`` of an artifact without model.keras).
+    # ExportArchive saves only what its root object holds, and it has no public hook for extra objects.
+    archive._tf_trackable.keras_weights = [v if isinstance(v, tf.Variable) else v.value for v in model.weights]
     for name, endpoint in model.export_endpoints().items():
         archive.add_endpoint(name=name, fn=endpoint.fn, input_signature=list(endpoint.input_signature))
     archive.write_out(str(directory), verbose=False)
     return Path(directory)
+
+
+def weights_from_saved_model(directory):
+    """numpy arrays of the exported model's ``model.weights``, in order (``keras_weights``, see
+    ``export_saved_model``)."""
+    loaded = tf.saved_model.load(str(directory))
+    if not hasattr(loaded, "keras_weights"):
+        raise ValueError(f"{directory}: this SavedModel does not record the Keras weights (an older export); "
+                         "load the artifact's model.keras instead")
+    return [w.numpy() for w in loaded.keras_weights]
 
 
 def signature_docs(model):

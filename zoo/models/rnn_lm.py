@@ -333,7 +333,11 @@ class RNNLanguageModel(keras.Model):
             return self.decode_prompts(prompts, "beam", max_tokens, cap, beam_width=self.serving_beam_width,
                                        length_penalty=length_penalty)
 
+        greedy = Endpoint(lambda prompts, max_tokens: self.decode_prompts(prompts, "greedy", max_tokens, cap),
+                          [text, max_tokens], examples, "the greedy (arg-max) continuation of each prompt")
         return {
+            "serving_default": greedy,  # what a request without signature_name gets
+            "generate_greedy": greedy,
             "generate": Endpoint(
                 sample_fn, [text, max_tokens, tf.TensorSpec([], tf.float32, name="temperature"),
                             tf.TensorSpec([], tf.int32, name="top_k"), tf.TensorSpec([], tf.float32, name="top_p"),
@@ -342,9 +346,6 @@ class RNNLanguageModel(keras.Model):
                  "seed": np.int64(7)},
                 f"sampled continuations of each prompt (temperature, top-k (0 = off), top-p (1 = off), seed); at "
                 f"most min(max_tokens, {cap}) tokens"),
-            "generate_greedy": Endpoint(
-                lambda prompts, max_tokens: self.decode_prompts(prompts, "greedy", max_tokens, cap),
-                [text, max_tokens], examples, "the greedy (arg-max) continuation of each prompt"),
             "generate_beam": Endpoint(
                 beam_fn, [text, max_tokens, tf.TensorSpec([], tf.float32, name="length_penalty")],
                 {**examples, "length_penalty": np.float32(0.6)},

@@ -166,7 +166,8 @@ class Servable:
             raise from_tf_error(err) from None
         except (TypeError, ValueError) as err:
             raise invalid(str(err).strip().splitlines()[0]) from None
-        return {k: v.numpy() for k, v in outputs.items()}
+        # as TF does for non-scalars: strings are object arrays (a scalar string's numpy() is plain bytes)
+        return {k: np.asarray(v.numpy(), dtype=object if v.dtype == tf.string else None) for k, v in outputs.items()}
 
     def predict(self, signature_name, inputs, output_filter=()):
         """Validates and runs one request (batched with concurrent ones where the signature allows)."""

@@ -1,4 +1,5 @@
-"""Publishing a trained model as a zoo artifact: ``saved_models/<name>/{model.keras, card.json, <version>/}``."""
+"""Publishing a trained model as a zoo artifact: ``saved_models/<name>/{card.json, <version>/, model.keras}``
+(``model.keras`` only for models that their config alone does not build: see ``built_by_config``)."""
 import datetime
 import json
 import platform
@@ -45,7 +46,11 @@ def publish(model, example_batch, card, version=1, destination=None):
     folder = destination or (models_dir() / name)
     folder.mkdir(parents=True, exist_ok=True)
     shipped = inference_copy(model, example_batch)
-    shipped.save(folder / "model.keras")
+    keras_file = folder / "model.keras"
+    if built_by_config(shipped):  # the card's config and the SavedModel's weights restore it: one copy of the weights
+        keras_file.unlink(missing_ok=True)
+    else:
+        shipped.save(keras_file)
     version_dir = folder / str(version)
     if version_dir.exists():
         import shutil
@@ -61,6 +66,14 @@ def publish(model, example_batch, card, version=1, destination=None):
             "command": " ".join(sys.argv)}
     (folder / "card.json").write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
     return folder
+
+
+def built_by_config(model):
+    """Whether ``from_config`` alone builds every weight of ``model`` (e.g. ``RNNLanguageModel``): then the
+    artifact needs no ``model.keras``, ``zoo.load`` rebuilds it from the card and reads the weights from
+    the SavedModel (``zoo.export.weights_from_saved_model``), and the artifact holds its weights once."""
+    probe = type(model).from_config(model.get_config())
+    return probe.built and [tuple(w.shape) for w in probe.weights] == [tuple(w.shape) for w in model.weights]
 
 
 def write_serving_files(model, version_dir, name):
