@@ -62,7 +62,8 @@ class ReferenceNGram:
             if len(h) < n - 1 or h not in self.context_totals[n]:
                 continue
             total = self.context_totals[n][h]
-            p = (max(self.counts[n][h + (word,)] - self.discount, 0) + self.discount * self.context_types[n][h] * p) / total
+            kept = max(self.counts[n][h + (word,)] - self.discount, 0)
+            p = (kept + self.discount * self.context_types[n][h] * p) / total
         return p
 
     def nll(self, prefix, continuation):

@@ -27,16 +27,18 @@ def show_rnn(name, max_tokens):
     card, model = zoo.hub.read_card(name), zoo.load(name, compile=False)
     metrics = card.get("metrics", {})
     unit = "char" if model.vocabulary.level == "char" else "word"
+    split = "validation 10%" if unit == "char" else "test set"
     print(f"{name}: {metrics.get('test_nats_per_token', float('nan')):.3f} nats/{unit}, perplexity "
-          f"{metrics.get('test_perplexity', float('nan')):.1f} (card; 'test' of the char model = its validation 10%)")
+          f"{metrics.get('test_perplexity', float('nan')):.1f} on the {split} (card)")
     prompt = PROMPTS[model.vocabulary.level]
     for decoder, params in DECODERS:
         start = time.time()
         out = model.generate(prompt, decoder, max_tokens=max_tokens, **params)
         text = out["text"][0].replace("\n", "\n    ")
         joiner = " " if unit == "word" else ""
+        per_token = 1000 * (time.time() - start) / max(int(out["lengths"][0]), 1)
         print(f"  [{_label(decoder, params)}] log p = {out['log_prob'][0]:.1f}, {out['lengths'][0]} {unit}s, "
-              f"{1000 * (time.time() - start) / max(int(out['lengths'][0]), 1):.1f} ms/{unit}\n    {prompt}{joiner}{text}")
+              f"{per_token:.1f} ms/{unit} (eager)\n    {prompt}{joiner}{text}")
     print()
 
 

@@ -27,8 +27,8 @@ Why it is a lower bound of the true cost-to-go: a completion of the r remaining 
 its first k steps (cost >= A_k(s)) or starts with k non-EOS tokens (>= B_k(s)) and continues with m steps
 from some context. Cut those m steps into q chunks of k and one of p: a chunk of non-EOS tokens costs at least
 M_(its length) whatever context it starts from; if an EOS comes, the chunk holding it costs at least
-min_s A_k(s) (A_j only decreases with j) and everything after it 0 (the earlier chunks cost >= 0). Since M_j >= j * c and A_k >= e, it
-also dominates ``min_transition`` below. With k >= T every node gets its exact cost-to-go, so f = g + h is
+min_s A_k(s) (A_j only decreases with j) and everything after it 0 (the earlier chunks cost >= 0). Since
+M_j >= j * c and A_k >= e, it also dominates ``min_transition`` below. With k >= T every node gets its exact cost-to-go, so f = g + h is
 the cost of the best completion through it: the search expands exactly the nodes of the optimal path (on a
 table without ties), i.e. ``expanded == lengths`` (T, or the position of the EOS; goal pops are not counted).
 k = 1 is the per-context minimum cost. For r <= k, h is consistent (Bellman equation of H); the

@@ -8,4 +8,5 @@ from zoo.models.docnade import DocNADE
 from zoo.models.rnn_lm import RNNLanguageModel
 from zoo.models.ngram_lm import NGramLanguageModel
 
-__all__ = ["LatentVariableModel", "VAE", "NVDM", "MixtureOfMultinomials", "LDA", "DocNADE", "RNNLanguageModel", "NGramLanguageModel"]
+__all__ = ["LatentVariableModel", "VAE", "NVDM", "MixtureOfMultinomials", "LDA", "DocNADE", "RNNLanguageModel",
+           "NGramLanguageModel"]

@@ -189,7 +189,8 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
 
     start = time.time()
     history = model.fit(train_data, validation_data=valid_data, epochs=recipe.epochs,
-                        steps_per_epoch=steps, callbacks=own_callbacks + list(callbacks), verbose=verbose, shuffle=False)  # the pipeline shuffles
+                        steps_per_epoch=steps, callbacks=own_callbacks + list(callbacks), verbose=verbose,
+                        shuffle=False)  # the pipeline shuffles (or keeps TBPTT windows in order)
     wall = time.time() - start
     history = history.history
     best_epoch = _best_epoch(history, recipe)
