@@ -92,8 +92,7 @@ def by_position(losses, buckets=10):
 
 
 def prompt_texts(vocabulary, ids):
-    joiner = "" if vocabulary.level == "char" else " "
-    return [joiner.join(vocabulary.tokens[i] for i in row) for row in ids]
+    return [vocabulary.decode(row) for row in ids]
 
 
 def exposure_bias(model, splits, num_prompts, seed=0):

@@ -99,14 +99,21 @@ class Vocabulary:
         return tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(keys, values), default_value=0)
 
     def graph_pieces(self, text):
-        """Scalar string -> its pieces: code points int64 (n,) for characters, words string (n,)."""
+        """Strings -> their pieces: code points for characters, words; a scalar gives (n,), a vector (B,)
+        a ragged (B, None). Not UTF-8 (characters) fails with InvalidArgument."""
         if self.level == "char":
-            return tf.cast(tf.strings.unicode_decode(text, "UTF-8", errors="strict"), tf.int64)
+            return tf.strings.unicode_decode(text, "UTF-8", errors="strict")
         return tf.strings.split(text)
 
+    @staticmethod
+    def lookup_ids(table, pieces):
+        """Pieces (code points or words, dense or ragged) -> int32 ids of the same shape via ``table``."""
+        return tf.ragged.map_flat_values(lambda p: tf.cast(table.lookup(tf.cast(p, table.key_dtype)), tf.int32),
+                                         pieces)
+
     def graph_tokenize(self, text, table):
-        """Scalar string -> int32 ids (n,), with core ops (see the module doc)."""
-        return tf.cast(table.lookup(self.graph_pieces(text)), tf.int32)
+        """Strings -> int32 ids, with core ops (see the module doc): scalar -> (n,), (B,) -> ragged (B, None)."""
+        return self.lookup_ids(table, self.graph_pieces(text))
 
     def graph_detokenize(self, ids):
         """int32 ids (..., n) -> strings (...): characters joined, words joined by spaces."""
@@ -157,8 +164,7 @@ def tokenize(text, vocabulary, batch_lines=1024):
     eos = vocabulary.ids.get(END_OF_SENTENCE, 0)
 
     def to_ids(batch):
-        pieces = tokenizer.tokenize(batch)  # ragged (lines, tokens)
-        ids = tf.ragged.map_flat_values(lambda p: tf.cast(table.lookup(tf.cast(p, table.key_dtype)), tf.int32), pieces)
+        ids = vocabulary.lookup_ids(table, tokenizer.tokenize(batch))  # ragged (lines, tokens)
         if vocabulary.level == "word":
             ids = tf.concat([ids, tf.fill([tf.shape(batch)[0], 1], eos)], axis=1)
         return ids.flat_values

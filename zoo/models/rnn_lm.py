@@ -121,7 +121,7 @@ class RNNLanguageModel(keras.Model):
         """The carried state when it matches the batch, else zeros (after a reset or a batch-size change)."""
         state = []
         for variable in self.carried_state():
-            value = variable.value() if hasattr(variable, "value") else variable.read_value()
+            value = variable.value()  # under a strategy: this replica's copy
             state.append(tf.cond(tf.equal(tf.shape(value)[0], batch_size), lambda v=value: v,
                                  lambda: tf.zeros([batch_size, self.hidden_units])))
         return tuple(state)
@@ -238,11 +238,8 @@ class RNNLanguageModel(keras.Model):
         a prompt over ``max_prompt_tokens`` tokens fails with InvalidArgument naming the limit, and so does
         a character prompt that is not UTF-8.
         """
-        vocabulary, table = self._require_vocabulary(), self.lookup_table()
-        pieces = tf.strings.unicode_decode(prompts, "UTF-8", errors="strict") if vocabulary.level == "char" \
-            else tf.strings.split(prompts)
-        ids = tf.ragged.map_flat_values(lambda p: tf.cast(table.lookup(tf.cast(p, table.key_dtype)), tf.int32),
-                                        pieces)
+        vocabulary = self._require_vocabulary()
+        ids = vocabulary.graph_tokenize(prompts, self.lookup_table())
         unknown = tf.reduce_sum(tf.cast(tf.equal(ids, 0), tf.int32), axis=1)
         prompt_lengths = tf.cast(ids.row_lengths(), tf.int32)
         check = tf.debugging.assert_less_equal(
