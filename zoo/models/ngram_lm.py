@@ -11,11 +11,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.text import Vocabulary
 from zoo.decoding import astar, decode, transition_table, viterbi
 from zoo.export.endpoint import Endpoint
 from zoo.hub import register_model
 from zoo.layers.networks import mlp
+from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs
 
 
 def contexts_and_targets(ids, order, boundary_id):
@@ -27,7 +27,7 @@ def contexts_and_targets(ids, order, boundary_id):
 
 
 @register_model
-class NGramLanguageModel(keras.Model):
+class NGramLanguageModel(TokenModel, keras.Model):
     """Contexts (B, d) int -> next-token logits (B, V).
 
     Args: vocab_size V; order d (1 or 2 keeps Viterbi's V^d table small); embedding_dim; hidden_units of the
@@ -41,9 +41,7 @@ class NGramLanguageModel(keras.Model):
         self.hidden_units, self.activation = tuple(int(u) for u in hidden_units), activation
         if self.order < 1:
             raise ValueError(f"order must be >= 1, got {order}")
-        self.vocabulary = None
-        if vocabulary is not None:
-            self.set_vocabulary(vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(**vocabulary))
+        self._init_vocabulary(vocabulary)
         self.embedding = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="embedding")
         self.hidden = mlp(self.hidden_units, activation, name="hidden")
         self.output_layer = keras.layers.Dense(self.vocab_size, name="softmax")
@@ -60,18 +58,7 @@ class NGramLanguageModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Mean negative log-likelihood in nats per token."""
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(y, tf.int32),
-                                                                              logits=y_pred))
-
-    # === Vocabulary ===
-    def prepare_for_data(self, splits):
-        if splits.get("vocabulary") is not None:
-            self.set_vocabulary(splits["vocabulary"])
-
-    def set_vocabulary(self, vocabulary):
-        if len(vocabulary) != self.vocab_size:
-            raise ValueError(f"vocabulary has {len(vocabulary)} tokens, expected vocab_size={self.vocab_size}")
-        self.vocabulary = vocabulary
+        return -tf.reduce_mean(token_log_probs(y, y_pred))
 
     # === The Markov model's tables and decoders ===
     def transition_log_probs(self):
@@ -117,14 +104,11 @@ class NGramLanguageModel(keras.Model):
     def measure(self, ids, batch_size=4096):
         """Exact stream metrics, each token conditioned on its d predecessors."""
         contexts, targets = contexts_and_targets(ids, self.order, self.vocabulary.boundary_id)
-        nll = 0.0
+        log_prob_sum = 0.0
         for i in range(0, len(targets), batch_size):
             logits = self(tf.constant(contexts[i:i + batch_size]))
-            nll += float(tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=targets[i:i + batch_size], logits=logits)))
-        nats = nll / len(targets)
-        return {"nats_per_token": nats, "bits_per_token": nats / np.log(2.0), "perplexity": float(np.exp(nats)),
-                "tokens_scored": len(targets)}
+            log_prob_sum += float(tf.reduce_sum(token_log_probs(targets[i:i + batch_size], logits)))
+        return stream_metrics(log_prob_sum, len(targets))
 
     # === Export ===
     def export_endpoints(self):
@@ -149,4 +133,4 @@ class NGramLanguageModel(keras.Model):
         return {**super().get_config(), "vocab_size": self.vocab_size, "order": self.order,
                 "embedding_dim": self.embedding_dim, "hidden_units": self.hidden_units,
                 "activation": self.activation,
-                "vocabulary": None if self.vocabulary is None else self.vocabulary.get_config()}
+                "vocabulary": self.vocabulary_config()}

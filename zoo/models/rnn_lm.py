@@ -18,17 +18,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.data.text import Vocabulary
 from zoo.decoding import decode
 from zoo.export.endpoint import Endpoint
 from zoo.hub import register_model
 from zoo.layers.recurrent import RecurrentStack, stateless_dropout
 from zoo.models.seeding import step_seed
+from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs
 from zoo.training.distribute import per_replica_loss
 
 
 @register_model
-class RNNLanguageModel(keras.Model):
+class RNNLanguageModel(TokenModel, keras.Model):
     """Token ids (B, T) -> next-token logits (B, T, V).
 
     Args:
@@ -49,9 +49,7 @@ class RNNLanguageModel(keras.Model):
         self.tie_weights, self.max_prompt_tokens, self.seed = bool(tie_weights), int(max_prompt_tokens), seed
         if self.tie_weights and self.embedding_dim != self.hidden_units:
             raise ValueError(f"tie_weights needs embedding_dim == hidden_units, got {embedding_dim} and {hidden_units}")
-        self.vocabulary = None
-        if vocabulary is not None:
-            self.set_vocabulary(vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(**vocabulary))
+        self._init_vocabulary(vocabulary)
         self.embedding = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="embedding")
         self.rnn = RecurrentStack(self.hidden_units, self.num_layers, cell, self.dropout, name="rnn")
         self.output_bias = None
@@ -132,8 +130,7 @@ class RNNLanguageModel(keras.Model):
 
     def token_loss(self, targets, logits):
         """Mean negative log-likelihood in nats per token: targets (B, T) int, logits (B, T, V)."""
-        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(targets, tf.int32),
-                                                                              logits=logits))
+        return -tf.reduce_mean(token_log_probs(targets, logits))
 
     def train_step(self, data):
         tokens, targets = data
@@ -165,25 +162,6 @@ class RNNLanguageModel(keras.Model):
         """Callbacks the training path adds for this model (``zoo.training.train``)."""
         return [ResetStatesEachEpoch()]
 
-    # === Data hook of the training path ===
-    def prepare_for_data(self, splits):
-        vocabulary = splits.get("vocabulary")
-        if vocabulary is not None:
-            if len(vocabulary) != self.vocab_size:
-                raise ValueError(f"the data has {len(vocabulary)} tokens, the model vocab_size={self.vocab_size}")
-            self.set_vocabulary(vocabulary)
-
-    def set_vocabulary(self, vocabulary):
-        if len(vocabulary) != self.vocab_size:
-            raise ValueError(f"vocabulary has {len(vocabulary)} tokens, expected vocab_size={self.vocab_size}")
-        self.vocabulary = vocabulary
-        self._table = None
-
-    def _require_vocabulary(self):
-        if self.vocabulary is None:
-            raise ValueError("this model has no vocabulary: train it through zoo.training or pass vocabulary=")
-        return self.vocabulary
-
     # === Evaluation ===
     def stream_log_probs(self, ids, rows=1, chunk_length=2000):
         """log p(w_t | w_<t) of every token of a stream but the first, read from the zero state.
@@ -210,22 +188,14 @@ class RNNLanguageModel(keras.Model):
     @tf.function(reduce_retracing=True)
     def _score_chunk(self, tokens, targets, state):
         logits, state = self.forward(tokens, state)
-        return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits), state
+        return token_log_probs(targets, logits), state
 
     def measure(self, ids, rows=1, chunk_length=2000):
         """Exact stream metrics: nats and bits per token, perplexity exp(nats), and the tokens scored."""
         log_probs = self.stream_log_probs(ids, rows, chunk_length)
-        nats = float(-log_probs.mean())
-        return {"nats_per_token": nats, "bits_per_token": nats / np.log(2.0), "perplexity": float(np.exp(nats)),
-                "tokens_scored": int(log_probs.size)}
+        return stream_metrics(log_probs.sum(), log_probs.size)
 
     # === Generation (the same graph code runs eagerly, in ``generate`` and in the serving signatures) ===
-    def lookup_table(self):
-        if getattr(self, "_table", None) is None:
-            with tf.init_scope():
-                self._table = self._require_vocabulary().lookup_table()
-        return self._table
-
     def export_resources(self):
         return [self.lookup_table()]
 
@@ -300,7 +270,7 @@ class RNNLanguageModel(keras.Model):
         "unknown_tokens" int32 (B,)}."""
         ids, lengths, unknown = self.encode_prompts(texts)
         logits = self.forward(ids[:, :-1])[0]
-        log_probs = -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids[:, 1:], logits=logits)
+        log_probs = token_log_probs(ids[:, 1:], logits)
         log_probs *= tf.cast(tf.range(tf.shape(log_probs)[1])[None, :] < (lengths - 1)[:, None], tf.float32)
         return {"log_probs": log_probs, "lengths": lengths - 1, "total": tf.reduce_sum(log_probs, axis=1),
                 "unknown_tokens": unknown}
@@ -357,7 +327,7 @@ class RNNLanguageModel(keras.Model):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,
                 "hidden_units": self.hidden_units, "num_layers": self.num_layers, "cell": self.cell,
                 "dropout": self.dropout, "tie_weights": self.tie_weights,
-                "vocabulary": None if self.vocabulary is None else self.vocabulary.get_config(),
+                "vocabulary": self.vocabulary_config(),
                 "max_prompt_tokens": self.max_prompt_tokens, "seed": self.seed}
 
 

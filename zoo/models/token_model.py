@@ -1,0 +1,56 @@
+"""What the token-sequence models share (``RNNLanguageModel``, ``NGramLanguageModel``): the vocabulary that
+travels in their config, its serving lookup table, per-token log-probabilities and the stream metrics built
+from them (nats and bits per token, perplexity).
+"""
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.text import Vocabulary
+
+
+def token_log_probs(targets, logits):
+    """log p(target) at every position: targets (...,) int, logits (..., V) -> float32 (...,)."""
+    return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(targets, tf.int32), logits=logits)
+
+
+def stream_metrics(log_prob_sum, tokens):
+    """Metrics of a stream from the sum of its tokens' log-probabilities: nats and bits per token, perplexity
+    exp(nats), and the tokens scored."""
+    nats = -float(log_prob_sum) / tokens
+    return {"nats_per_token": nats, "bits_per_token": nats / np.log(2.0), "perplexity": float(np.exp(nats)),
+            "tokens_scored": int(tokens)}
+
+
+class TokenModel:
+    """Mixin: the class using it sets ``self.vocab_size`` and calls ``_init_vocabulary(vocabulary)`` (a
+    ``Vocabulary``, its config dict, or None to take it from the data in ``prepare_for_data``)."""
+
+    def _init_vocabulary(self, vocabulary):
+        self.vocabulary, self._table = None, None
+        if vocabulary is not None:
+            self.set_vocabulary(vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(**vocabulary))
+
+    def prepare_for_data(self, splits):
+        """The training path's hook (``zoo.training.run``): takes the vocabulary from the loader's output."""
+        if splits.get("vocabulary") is not None:
+            self.set_vocabulary(splits["vocabulary"])
+
+    def set_vocabulary(self, vocabulary):
+        if len(vocabulary) != self.vocab_size:
+            raise ValueError(f"vocabulary has {len(vocabulary)} tokens, expected vocab_size={self.vocab_size}")
+        self.vocabulary, self._table = vocabulary, None
+
+    def _require_vocabulary(self):
+        if self.vocabulary is None:
+            raise ValueError("this model has no vocabulary: train it through zoo.training or pass vocabulary=")
+        return self.vocabulary
+
+    def lookup_table(self):
+        """The vocabulary's ``StaticHashTable``, made once (outside any graph being traced)."""
+        if self._table is None:
+            with tf.init_scope():
+                self._table = self._require_vocabulary().lookup_table()
+        return self._table
+
+    def vocabulary_config(self):
+        return None if self.vocabulary is None else self.vocabulary.get_config()
