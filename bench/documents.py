@@ -87,9 +87,9 @@ def main(quick=False):
         card = None
         if name in shipped:
             card = zoo.hub.read_card(name)
-        elif name and (zoo.hub.REPO_ROOT / "runs" / name / "result.json").exists():
-            card = json.loads((zoo.hub.REPO_ROOT / "runs" / name / "result.json").read_text())
-            row["note"] = "trained, not shipped: numbers from runs/<name>/result.json"
+        elif name and (zoo.hub.runs_dir() / name / "result.json").exists():
+            card = json.loads((zoo.hub.runs_dir() / name / "result.json").read_text())
+            row["note"] = "trained, not shipped: numbers from $ZOO_HOME/runs/<name>/result.json"
         if card is None:
             row["note"] = row.get("note") or ("not implemented in the zoo" if name is None else "not trained")
             rows.append(row)

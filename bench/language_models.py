@@ -170,14 +170,14 @@ def decoding_speed(model, version_dir, max_tokens, repeats):
 
 def training_speed(name, steps):
     import keras
-    from zoo import hub
+    from zoo import registry
     from zoo.data.streams import stream_batches
     from zoo.training import load_recipe
     from zoo.training.run import load_data, make_optimizer
     recipe = load_recipe(name.replace("-", "_"))
     splits, _ = load_data(recipe)
     config = {**recipe.model["config"], "vocab_size": len(splits["vocabulary"])}
-    model = hub.build_model(recipe.model["class_name"], **config)
+    model = registry.build_model(recipe.model["class_name"], **config)
     model.compile(optimizer=make_optimizer(recipe))
     batches = stream_batches(splits["train"], recipe.batch_size, recipe.data["seq_len"], epochs=1)
     model.fit(batches.take(5), verbose=0)  # trace and warm up

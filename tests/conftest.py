@@ -13,6 +13,14 @@ from zoo.training.distribute import configure_cpu_replicas  # noqa: E402
 configure_cpu_replicas(2)
 
 
+@pytest.fixture(autouse=True)
+def zoo_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty $ZOO_HOME: runs and user models never land in ~/.zoo or the checkout."""
+    home = tmp_path_factory.mktemp("zoo_home")
+    monkeypatch.setenv("ZOO_HOME", str(home))
+    return home
+
+
 @pytest.fixture
 def binary_images():
     """(64, 784) float32 in {0, 1} with digit-like structure: a few random strokes per image."""

@@ -10,12 +10,11 @@ def test_list(capsys):
     assert "recipes" in out and "vae_binarized_mnist" in out
 
 
-def test_train_toy_then_evaluate_sample_export(tiny_data_dir, tmp_path, monkeypatch, capsys):
-    models = tmp_path / "models"
+def test_train_toy_then_evaluate_sample_export(tiny_data_dir, tmp_path, zoo_home, capsys):
+    models = zoo_home / "models"  # the user's models: zoo.load finds them before the shipped ones
     assert main(["train", "vae_binarized_mnist", "--toy", "--run-dir", str(tmp_path / "run"),
                  "--models-dir", str(models)]) == 0
     assert "artifact:" in capsys.readouterr().out
-    monkeypatch.setenv("ZOO_MODELS_DIR", str(models))
     assert main(["evaluate", "vae-binarized-mnist", "--limit", "5", "--num-samples", "3"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["examples"] == 5 and metrics["importance_samples"] == 3

@@ -4,15 +4,15 @@ import json
 import pytest
 
 import zoo
-from zoo import hub
+from zoo import hub, registry
 from zoo.models import VAE
 
 
 def test_model_classes_are_registered_by_name():
-    assert hub.model_class("VAE") is VAE
-    assert isinstance(hub.build_model("VAE", latent_dim=3), VAE)
+    assert registry.model_class("VAE") is VAE
+    assert isinstance(registry.build_model("VAE", latent_dim=3), VAE)
     with pytest.raises(KeyError, match="known: .*VAE"):
-        hub.model_class("GAN")
+        registry.model_class("GAN")
 
 
 def test_pretrained_listing_and_errors(tmp_path, monkeypatch):

@@ -220,7 +220,7 @@ def test_artifact_keeps_the_weights_once_and_loads_from_the_saved_model(trained_
     import zoo
     from zoo.training.artifact import publish
     model, _ = trained_chars
-    folder = publish(model, STREAM[None, :20], {"name": "tiny-lm"}, destination=tmp_path / "tiny-lm")
+    folder = publish(model, STREAM[None, :20], {"name": "tiny-lm"}, folder=tmp_path / "tiny-lm")
     assert not (folder / "model.keras").exists()
     monkeypatch.setenv("ZOO_MODELS_DIR", str(tmp_path))
     loaded = zoo.load("tiny-lm")

@@ -69,17 +69,17 @@ def test_c_api_check_runs_the_warmup_requests(exported, tmp_path):
         capi.check_with_c_api(models[1], copy, require_warmup=True)
 
 
-def test_cli_export_warmup_only_and_check(tmp_path, monkeypatch, capsys):
+def test_cli_export_warmup_only_and_check(zoo_home, capsys):
     from zoo.cli import main
 
     model = tiny_vae(0)
-    folder = tmp_path / "tiny"
-    folder.mkdir()
+    folder = zoo_home / "models" / "tiny"  # the user's models: zoo export may rewrite them
+    folder.mkdir(parents=True)
     model.save(folder / "model.keras")
-    (folder / "card.json").write_text(json.dumps({"name": "tiny", "training": {"learning_rate": 1e-3}}))
-    monkeypatch.setenv("ZOO_MODELS_DIR", str(tmp_path))
+    (folder / "card.json").write_text(json.dumps({"name": "tiny", "model_class": "VAE", "model_config": {},
+                                                  "training": {"learning_rate": 1e-3}}))
     assert main(["export", "tiny"]) == 0
-    assert warmup_path(folder / "1").exists() and (tmp_path / "models.config").exists()
+    assert warmup_path(folder / "1").exists() and (folder.parent / "models.config").exists()
     warmup_path(folder / "1").unlink()
     assert main(["export", "tiny", "--warmup-only"]) == 0
     assert len(read_warmup_requests(folder / "1")) == len(model.export_endpoints())

@@ -5,12 +5,14 @@
     zoo.list_models()
 """
 from zoo import hub
-from zoo.hub import list_models, register_model
+from zoo.hub import list_models
+from zoo.registry import register_model
 
 
-def load(name, compile=True):
-    """The pretrained model ``name`` from ``saved_models/`` (see ``zoo.hub.load``)."""
-    return hub.load(name, compile=compile)
+def load(name, compile=True, origin=None, verify=True):
+    """The pretrained model ``name``: yours from ``$ZOO_HOME/models`` if you trained one, else the shipped one
+    (``origin="shipped"`` or ``"user"`` picks; see ``zoo.hub.load``)."""
+    return hub.load(name, compile=compile, origin=origin, verify=verify)
 
 
 def __getattr__(name):

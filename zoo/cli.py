@@ -1,7 +1,7 @@
 """``zoo``: the command line of the model zoo.
 
-    zoo list                         pretrained models and recipes
-    zoo train RECIPE [--toy]         train a recipe, publish saved_models/<name>/
+    zoo list                         pretrained models (yours and the shipped ones) and recipes
+    zoo train RECIPE [--toy]         train a recipe, publish $ZOO_HOME/models/<name>/ (a toy run: nowhere)
     zoo evaluate NAME                test metrics of a pretrained model
     zoo sample NAME                  a PNG of prior samples
     zoo export NAME [--check]        re-export the SavedModel; --check runs it through the TF C API
@@ -18,13 +18,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def cmd_list(args):
     from zoo import hub
+    from zoo.card import ArtifactError
     from zoo.training import recipe_names
-    print("pretrained models (saved_models/):")
-    for name in hub.list_models():
-        card = hub.read_card(name)
+    print(f"pretrained models (yours in {hub.user_models_dir()}, shipped in {hub.shipped_models_dir()}):")
+    for artifact in hub.list_artifacts():
+        try:
+            card = hub.read_card(artifact.name, artifact.origin)
+        except ArtifactError as err:
+            print(f"  {artifact.name:28s} unreadable: {err}")
+            continue
         metrics = ", ".join(f"{k}={v:.2f}" for k, v in card.get("metrics", {}).items()
                             if isinstance(v, float) and k.startswith("test_"))
-        print(f"  {name:28s} {card.get('model_class', '?'):10s} {metrics}")
+        print(f"  {artifact.name:28s} {artifact.origin:7s} {card['model_class']:10s} {metrics}")
     print("recipes (recipes/):")
     for name in recipe_names():
         print(f"  {name}")
@@ -40,12 +45,13 @@ def cmd_train(args):
         recipe.max_minutes = args.max_minutes
     if args.publish_only:
         from zoo.training.run import publish_run
-        result = publish_run(recipe, run_dir=args.run_dir, seed=args.seed, models_dir=args.models_dir)
+        result = publish_run(recipe, run_dir=args.run_dir, seed=args.seed, models_dir=args.models_dir,
+                             overwrite=args.overwrite)
     else:
         result = train(recipe, run_dir=args.run_dir, seed=args.seed, deterministic=args.deterministic,
                        resume=not args.no_resume, publish_artifact=not args.no_publish,
-                       models_dir=args.models_dir, verbose=2 if args.verbose else 0, strategy=args.strategy,
-                       cpu_replicas=args.cpu_replicas, scale_batch=not args.no_scale_batch)
+                       models_dir=args.models_dir, overwrite=args.overwrite, verbose=2 if args.verbose else 0,
+                       strategy=args.strategy, cpu_replicas=args.cpu_replicas, scale_batch=not args.no_scale_batch)
     print(json.dumps({k: result[k] for k in ("metrics", "training")}, indent=2))
     print(f"run folder: {result['run_dir']} (history.csv, tensorboard/, best.weights.h5)")
     if result.get("artifact"):
@@ -57,6 +63,7 @@ def cmd_evaluate(args):
     from zoo.data import DATASETS
     card = zoo.hub.read_card(args.name)
     model = zoo.load(args.name, compile=False)
+    print(f"evaluating {model.artifact.describe()}", file=sys.stderr)
     splits = DATASETS[card["data"]["loader"]].load()
     x = splits[args.split][: args.limit]
     import inspect
@@ -100,8 +107,12 @@ def cmd_export(args):
     from zoo.export import check_export, export_saved_model
     from zoo.serving.config import servable_versions, write_models_config
     from zoo.serving.warmup import warmup_path, write_warmup_requests
-    model = zoo.load(args.name, compile=False)
-    folder = hub.models_dir() / args.name
+    from zoo.training.artifact import PublishRefused
+    model = zoo.load(args.name, compile=False, verify=args.check)  # re-exporting repairs what --check finds
+    folder = model.artifact.folder
+    if not args.check and hub.is_shipped_folder(folder) and not args.overwrite:
+        raise PublishRefused(f"{folder} is a shipped artifact: re-exporting rewrites its files; pass --overwrite "
+                             "to do so, or --check to check it without writing")
     if args.check or args.warmup_only:
         versions = [args.version] if args.version is not None else servable_versions(folder)
         if not versions:
@@ -125,7 +136,12 @@ def cmd_export(args):
                 print(json.dumps(report, indent=2))
                 raise SystemExit(f"zoo export: {version_dir} fails the TF C API check: {err}") from None
     if not args.check:
-        report["models_config"] = str(write_models_config(hub.models_dir()))
+        from zoo.card import file_manifest
+        card_path = folder / "card.json"
+        card = json.loads(card_path.read_text())
+        card["files"] = file_manifest(folder)  # the re-exported files are the ones load checks from now on
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+        report["models_config"] = str(write_models_config(folder.parent))
     print(json.dumps(report, indent=2))
 
 
@@ -160,11 +176,14 @@ def build_parser():
 
     p = sub.add_parser("train", help="train a recipe and publish its artifact")
     p.add_argument("recipe", help="recipe name in recipes/ or a path to a recipe file")
-    p.add_argument("--toy", action="store_true", help="the recipe's toy size (seconds)")
+    p.add_argument("--toy", action="store_true", help="the recipe's toy size (seconds); never published, "
+                   "except into a --models-dir of your own")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--deterministic", action="store_true", help="enable TF op determinism")
-    p.add_argument("--run-dir", default=None, help="default runs/<name>/")
-    p.add_argument("--models-dir", default=None, help="publish here instead of saved_models/")
+    p.add_argument("--run-dir", default=None, help="default $ZOO_HOME/runs/<name>/ ($ZOO_HOME: ~/.zoo)")
+    p.add_argument("--models-dir", default=None, help="publish into this folder instead of $ZOO_HOME/models/")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an artifact of the same name there (never done without this flag)")
     p.add_argument("--max-minutes", type=float, default=None, help="override the recipe's time budget")
     p.add_argument("--no-resume", action="store_true", help="do not resume from the run folder's backup")
     p.add_argument("--no-publish", action="store_true", help="train and evaluate only")
@@ -209,6 +228,7 @@ def build_parser():
                    "signature run on its warm-up request in a process with no Python, compared with Keras")
     p.add_argument("--warmup-only", action="store_true", help="only (re)write the TF Serving warm-up records of the "
                    "existing version folders and models.config")
+    p.add_argument("--overwrite", action="store_true", help="allow rewriting a shipped artifact's files")
     p.set_defaults(fn=cmd_export)
 
     p = sub.add_parser("serve", help="serve saved_models/ with TF Serving's REST and gRPC APIs")
@@ -234,13 +254,42 @@ def build_parser():
 
 
 def main(argv=None):
+    """Runs one subcommand. A user's mistake ends with one line on stderr, never a traceback: exit 2 for a
+    wrong argument or a name or file that does not exist, 1 for a run-time failure (a damaged file, a refused publish, an error
+    inside TensorFlow). ``ZOO_DEBUG=1`` re-raises, for the traceback."""
     args = build_parser().parse_args(argv)
     try:
         args.fn(args)
-    except (FileNotFoundError, KeyError, ValueError) as err:
-        print(f"zoo {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print(f"zoo {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001  (the one place that turns errors into messages)
+        if os.environ.get("ZOO_DEBUG"):
+            raise
+        status, message = describe_error(err)
+        print(f"zoo {args.command}: error: {message}", file=sys.stderr)
+        return status
     return 0
+
+
+def describe_error(err):
+    """(exit status, one-line message) for an exception that reached the command line."""
+    if isinstance(err, KeyError):  # unknown recipe, model, class: the message is the first argument
+        return 2, str(err.args[0]) if err.args else "unknown name"
+    message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if len(message) > 500:
+        message = message[:500] + "..."
+    if isinstance(err, FileNotFoundError):  # a recipe, model or data file that is not there
+        return 2, message
+    if isinstance(err, (ValueError, OSError)):
+        return 1, message
+    try:
+        import tensorflow as tf
+        if isinstance(err, tf.errors.OpError):
+            return 1, f"TensorFlow: {err.message.strip().splitlines()[0][:500]}"
+    except ImportError:
+        pass
+    return 1, f"{type(err).__name__}: {message} (an internal error; ZOO_DEBUG=1 shows the traceback)"
 
 
 if __name__ == "__main__":

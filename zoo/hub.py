@@ -1,88 +1,157 @@
-"""The zoo's two registries: model classes, and pretrained artifacts in ``saved_models/``.
+"""Pretrained artifacts: where they live, their cards, and ``zoo.load``.
 
-``@register_model`` makes a class Keras-serialisable (package "zoo") and findable by name, so
-recipes and cards name a class by string with no if/elif chain. A pretrained artifact is a
-folder ``saved_models/<name>/`` holding ``card.json``, ``model.keras`` (unless the card's config builds the
-model and the SavedModel's weights fill it) and numbered SavedModel
-version folders (TF Serving's layout).
+An artifact is a folder ``<models dir>/<name>/`` holding ``card.json``, ``model.keras`` (unless the card's
+config builds the model and the SavedModel's weights fill it) and numbered SavedModel version folders (TF
+Serving's layout). Two places hold them, searched in this order:
+
+* the user's models, ``$ZOO_HOME/models/`` (``~/.zoo/models`` by default): what ``zoo train`` publishes;
+* the shipped models, the checkout's ``saved_models/`` (``$ZOO_MODELS_DIR`` overrides it): read-only to every
+  command unless ``--overwrite`` is given (see ``zoo.training.artifact.publish``).
+
+The class registry lives below the models, in ``zoo.registry``; this module sits above them.
 """
+import dataclasses
 import json
+import logging
 import os
 from pathlib import Path
 
-import keras
+from zoo.paths import REPO_ROOT
 
-MODEL_CLASSES = {}
+log = logging.getLogger("zoo")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def register_model(cls):
-    """Class decorator: Keras-serialisable as ``zoo>ClassName`` and listed in ``MODEL_CLASSES``."""
-    keras.saving.register_keras_serializable(package="zoo")(cls)
-    MODEL_CLASSES[cls.__name__] = cls
-    return cls
+USER = "user"
+SHIPPED = "shipped"
 
 
-def model_class(name):
-    """The registered class called ``name`` (e.g. "VAE"); a clear error lists the known ones."""
-    import zoo.models  # noqa: F401  (importing the families registers them)
-    try:
-        return MODEL_CLASSES[name]
-    except KeyError:
-        raise KeyError(f"no model class {name!r} is registered; known: {sorted(MODEL_CLASSES)}") from None
+def zoo_home():
+    """The user's zoo folder: ``$ZOO_HOME`` or ``~/.zoo``; ``runs/`` and ``models/`` go there, never into the
+    package."""
+    return Path(os.environ.get("ZOO_HOME") or Path.home() / ".zoo").expanduser()
 
 
-def build_model(class_name, **config):
-    return model_class(class_name)(**config)
+def user_models_dir():
+    """Where ``zoo train`` publishes by default: ``$ZOO_HOME/models``."""
+    return zoo_home() / "models"
+
+
+def runs_dir():
+    """Where run folders (checkpoints, history, TensorBoard) go by default: ``$ZOO_HOME/runs``."""
+    return zoo_home() / "runs"
+
+
+def shipped_models_dir():
+    """The zoo's pretrained artifacts: ``$ZOO_MODELS_DIR`` or the checkout's ``saved_models/``."""
+    return Path(os.environ.get("ZOO_MODELS_DIR") or REPO_ROOT / "saved_models")
 
 
 def models_dir():
-    """Where pretrained artifacts live: ``$ZOO_MODELS_DIR`` or the repository's ``saved_models/``."""
-    return Path(os.environ.get("ZOO_MODELS_DIR", REPO_ROOT / "saved_models"))
+    """The folder ``zoo serve`` and ``zoo export`` work on by default: the shipped models."""
+    return shipped_models_dir()
 
 
-def read_card(name):
-    path = models_dir() / name / "card.json"
-    if not path.exists():
-        known = ", ".join(list_models()) or "none"
-        raise KeyError(f"no pretrained model {name!r} in {models_dir()} (no {path.name}); known: {known}")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
+def is_shipped_folder(path):
+    """Whether ``path`` is (or is inside) a shipped models folder, which nothing overwrites by default."""
+    path = Path(path).resolve()
+    roots = {shipped_models_dir().resolve(), (REPO_ROOT / "saved_models").resolve()}
+    return any(path == root or root in path.parents for root in roots)
+
+
+@dataclasses.dataclass(frozen=True)
+class Artifact:
+    """One pretrained artifact: its name, folder and origin ("user" or "shipped")."""
+
+    name: str
+    folder: Path
+    origin: str
+
+    def describe(self):
+        who = "trained by you" if self.origin == USER else "shipped with the zoo"
+        return f"{self.name} from {self.folder} ({who})"
+
+
+def _locations():
+    return ((USER, user_models_dir()), (SHIPPED, shipped_models_dir()))
+
+
+def find(name, origin=None):
+    """The artifact called ``name``: the user's if there is one, else the shipped one (``origin`` picks one of
+    the two). A ``KeyError`` lists the known names when there is none."""
+    if origin not in (None, USER, SHIPPED):
+        raise ValueError(f"origin must be {USER!r}, {SHIPPED!r} or None, got {origin!r}")
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise KeyError(f"{name!r} is not a model name (a folder name such as 'vae-binarized-mnist')")
+    for where, root in _locations():
+        if origin in (None, where) and (root / name / "card.json").is_file():
+            return Artifact(name, root / name, where)
+    places = " or ".join(str(root) for where, root in _locations() if origin in (None, where))
+    known = ", ".join(list_models()) or "none"
+    raise KeyError(f"no pretrained model {name!r} in {places} (no card.json); known: {known}")
 
 
 def list_models():
-    """Names of the pretrained artifacts found in ``saved_models/*/card.json``, sorted."""
-    root = models_dir()
-    return sorted(p.parent.name for p in root.glob("*/card.json")) if root.exists() else []
+    """Names of the pretrained artifacts (the user's and the shipped ones), sorted."""
+    names = set()
+    for _, root in _locations():
+        if root.is_dir():
+            names.update(p.parent.name for p in root.glob("*/card.json"))
+    return sorted(names)
 
 
-def load(name, compile=True):
+def list_artifacts():
+    """Every artifact, the user's first: a name trained by the user hides the shipped one of that name."""
+    return [find(name) for name in list_models()]
+
+
+def read_card(name, origin=None):
+    """The card of ``name`` (see ``find`` for which one), checked against the card schema."""
+    from zoo.card import read_card_file
+    return read_card_file(find(name, origin).folder / "card.json")
+
+
+def load(name, compile=True, origin=None, verify=True):
     """``zoo.load("vae-binarized-mnist")``: the pretrained Keras model, ready for inference or ``fit``.
 
-    The artifact ships without optimizer state (it stays small); with ``compile=True`` the model
-    is compiled with Adam at the learning rate its card records, so ``fit`` continues training.
+    The user's model of that name is loaded if there is one (``origin="shipped"`` forces the zoo's); the
+    logger ``zoo`` says which, and the model's ``artifact`` attribute holds the ``Artifact``. With ``verify``
+    every file is checked against the sha256 its card lists, so a damaged artifact fails with the file named.
+    The artifact ships without optimizer state (it stays small); with ``compile=True`` the model is compiled
+    with Adam at the learning rate its card records, so ``fit`` continues training.
     """
+    import keras
+
     import zoo.models  # noqa: F401  (registers the classes before deserialising)
-    card = read_card(name)
-    path = models_dir() / name / "model.keras"
+    from zoo.card import check_card_matches_model, verify_files
+    from zoo.registry import model_class
+
+    artifact = find(name, origin)
+    card = read_card(name, artifact.origin)
+    if verify:
+        verify_files(artifact.folder, card)
+    log.info("zoo.load: %s", artifact.describe())
+    path = artifact.folder / "model.keras"
     if path.exists():
-        model = keras.saving.load_model(path, compile=False)
+        try:
+            model = keras.saving.load_model(path, compile=False)
+        except Exception as err:  # a truncated or foreign zip: name the file, not Keras' internals
+            raise ValueError(f"{path}: cannot be read as a Keras model ({type(err).__name__}: "
+                             f"{str(err)[:200]})") from None
     else:  # weights stored once, in the SavedModel (zoo.training.artifact.built_by_config)
         from zoo.export.archive import weights_from_saved_model
         model = model_class(card["model_class"]).from_config(card["model_config"])
-        model.set_weights(weights_from_saved_model(latest_version_dir(name)))
+        model.set_weights(weights_from_saved_model(latest_version_dir(name, artifact.origin)))
+    check_card_matches_model(artifact.folder / "card.json", card, model)
+    model.artifact = artifact
     if compile:
         lr = card.get("training", {}).get("learning_rate", 1e-3)
         model.compile(optimizer=keras.optimizers.Adam(lr))
     return model
 
 
-def latest_version_dir(name):
+def latest_version_dir(name, origin=None):
     """The highest numbered SavedModel folder of an artifact, as TF Serving picks it."""
-    versions = sorted((int(p.name) for p in (models_dir() / name).iterdir() if p.name.isdigit()), reverse=True)
+    folder = find(name, origin).folder
+    versions = sorted((int(p.name) for p in folder.iterdir() if p.name.isdigit()), reverse=True)
     if not versions:
-        raise FileNotFoundError(f"{models_dir() / name} has no numbered SavedModel version folder")
-    return models_dir() / name / str(versions[0])
+        raise FileNotFoundError(f"{folder} has no numbered SavedModel version folder")
+    return folder / str(versions[0])

@@ -11,7 +11,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from zoo.hub import REPO_ROOT
+from zoo.paths import REPO_ROOT
 
 CACHE_DIR = Path(os.environ.get("ZOO_CACHE_DIR", Path.home() / ".cache" / "zoo"))
 

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.hub import REPO_ROOT
+from zoo.paths import REPO_ROOT
 
 SOURCE = Path(__file__).resolve().parent / "capi" / "run_signature.c"
 TF_LIBRARIES = ("libtensorflow_cc.so.2", "libtensorflow_framework.so.2")

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.hub import register_model
+from zoo.registry import register_model
 from zoo.models.documents import DocumentModel, assert_counts
 from zoo.models.seeding import step_seed
 from zoo.training.distribute import per_replica_loss

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from zoo.hub import register_model
+from zoo.registry import register_model
 from zoo.models.documents import DocumentModel, assert_counts
 
 tfd = tfp.distributions

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.hub import register_model
+from zoo.registry import register_model
 from zoo.models.documents import DocumentModel, assert_counts
 
 TINY = 1e-30

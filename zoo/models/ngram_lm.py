@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from zoo.decoding import astar, decode, transition_table, viterbi
 from zoo.export.endpoint import Endpoint
-from zoo.hub import register_model
+from zoo.registry import register_model
 from zoo.layers.networks import mlp
 from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs
 

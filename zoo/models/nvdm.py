@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from zoo.hub import register_model
+from zoo.registry import register_model
 from zoo.layers import DiagonalGaussianHead, mlp
 from zoo.models.documents import BagOfWordsLikelihood, DocumentModel, assert_counts
 from zoo.models.latent import LatentVariableModel

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from zoo.decoding import decode
 from zoo.export.endpoint import Endpoint
-from zoo.hub import register_model
+from zoo.registry import register_model
 from zoo.layers.recurrent import RecurrentStack, stateless_dropout
 from zoo.models.seeding import step_seed
 from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs

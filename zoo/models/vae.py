@@ -16,7 +16,7 @@ import tensorflow_probability as tfp
 
 from zoo.data.validation import assert_binary, check_binary, check_feature_size
 from zoo.export.endpoint import Endpoint
-from zoo.hub import register_model
+from zoo.registry import register_model
 from zoo.layers import DiagonalGaussianHead, LogitsHead, conv_decoder, conv_encoder, mlp
 from zoo.models.latent import LatentVariableModel
 from zoo.objectives import iwae_bound, log_likelihood

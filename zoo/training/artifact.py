@@ -1,17 +1,57 @@
-"""Publishing a trained model as a zoo artifact: ``saved_models/<name>/{card.json, <version>/, model.keras}``
-(``model.keras`` only for models that their config alone does not build: see ``built_by_config``)."""
+"""Publishing a trained model as a zoo artifact: ``<models dir>/<name>/{card.json, <version>/, model.keras}``
+(``model.keras`` only for models that their config alone does not build: see ``built_by_config``).
+
+Where an artifact may go (``destination``), so that no run loses anyone's model:
+
+* a real run publishes to ``$ZOO_HOME/models/<name>`` by default, or to ``models_dir/<name>``;
+* an existing artifact there (the user's or a shipped one) is never replaced unless ``overwrite=True``
+  (``zoo train ... --overwrite``); a new name may be added to any folder, the shipped one included;
+* a toy run (``Recipe.shrink()``) never publishes, except into an explicit ``models_dir`` outside the
+  shipped models (tests look at toy artifacts there), and never over an existing artifact.
+
+Publishing writes a complete artifact into a temporary sibling folder and renames it into place, so a
+failing export leaves the previous artifact untouched.
+"""
 import datetime
 import json
+import os
 import platform
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import hub
+from zoo.card import CARD, file_manifest
 from zoo.export import check_export, export_saved_model, signature_docs
-from zoo.hub import REPO_ROOT, models_dir
+from zoo.paths import REPO_ROOT
+
+
+class PublishRefused(ValueError):
+    """Publishing would replace or damage an artifact; the message says what to do instead."""
+
+
+def destination(name, models_dir=None, toy=False, overwrite=False):
+    """The folder ``name`` is published to, or None when a toy run has nowhere it may publish.
+
+    Raises ``PublishRefused`` when the folder holds an artifact and ``overwrite`` is False, or when a toy run
+    would write into the shipped models.
+    """
+    if toy and models_dir is None:
+        return None
+    folder = Path(models_dir or hub.user_models_dir()) / name
+    if toy and hub.is_shipped_folder(folder):
+        raise PublishRefused(f"a toy run never publishes into the shipped models ({folder.parent}); "
+                             "give --models-dir a folder of your own")
+    if (folder / CARD).exists() and (toy or not overwrite):
+        kind = "a shipped artifact" if hub.is_shipped_folder(folder) else "an artifact"
+        hint = "" if toy else "; pass --overwrite to replace it, or --models-dir to publish elsewhere"
+        raise PublishRefused(f"{folder} already holds {kind}{hint}")
+    return folder
 
 
 def inference_copy(model, example_batch):
@@ -36,36 +76,68 @@ def versions():
             "tensorflow_probability": tfp.__version__, "numpy": np.__version__}
 
 
-def publish(model, example_batch, card, version=1, destination=None):
-    """Saves the inference copy, exports SavedModel version ``version``, checks it, writes card.json.
+def publish(model, example_batch, card, version=1, folder=None, overwrite=False):
+    """Saves the inference copy, exports SavedModel version ``version``, checks it, writes card.json with the
+    sha256 of every file, then moves the finished artifact to ``folder`` (default ``$ZOO_HOME/models/<name>``).
 
     ``card`` holds the run's facts (recipe, data, training, metrics); this adds the signature docs,
-    versions, commit and date. Returns the artifact folder.
+    versions, commit and date. Returns the artifact folder. An existing artifact at ``folder`` is replaced only
+    with ``overwrite=True`` (and only once the new one is complete).
     """
     name = card["name"]
-    folder = destination or (models_dir() / name)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder or hub.user_models_dir() / name)
+    if (folder / CARD).exists() and not overwrite:
+        raise PublishRefused(f"{folder} already holds an artifact; pass overwrite=True to replace it")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{name}.publishing-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        card = _write_artifact(model, example_batch, card, version, staging)
+        _replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    from zoo.serving.config import write_models_config
+    write_models_config(folder.parent)
+    return folder
+
+
+def _write_artifact(model, example_batch, card, version, folder):
+    name = card["name"]
     shipped = inference_copy(model, example_batch)
-    keras_file = folder / "model.keras"
-    if built_by_config(shipped):  # the card's config and the SavedModel's weights restore it: one copy of the weights
-        keras_file.unlink(missing_ok=True)
-    else:
-        shipped.save(keras_file)
+    if not built_by_config(shipped):  # else the card's config and the SavedModel's weights restore it
+        shipped.save(folder / "model.keras")
     version_dir = folder / str(version)
-    if version_dir.exists():
-        import shutil
-        shutil.rmtree(version_dir)
     export_saved_model(shipped, version_dir)
-    write_serving_files(shipped, version_dir, name)
+    from zoo.serving.warmup import write_warmup_requests
+    write_warmup_requests(shipped, version_dir, name)
     check = check_export(shipped, version_dir)
     card = {**card, "model_class": type(model).__name__, "model_config": shipped.get_config(),
             "parameters": int(shipped.count_params()), "signatures": signature_docs(shipped),
             "serving": serving_doc(name, version),
             "export_check_max_abs_diff": check, "versions": versions(), "commit": git_commit(),
             "published": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "command": " ".join(sys.argv)}
-    (folder / "card.json").write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
-    return folder
+            "command": " ".join(sys.argv), "files": file_manifest(folder)}
+    (folder / CARD).write_text(json.dumps(card, indent=2, default=_jsonable) + "\n")
+    return card
+
+
+def _replace(staging, folder):
+    """Renames the finished ``staging`` folder to ``folder``; an artifact already there is moved aside first and
+    deleted only once the new one is in place (put back if the rename fails)."""
+    retired = None
+    if folder.exists():
+        retired = folder.parent / f".{folder.name}.replaced-{os.getpid()}"
+        shutil.rmtree(retired, ignore_errors=True)
+        folder.rename(retired)
+    try:
+        staging.rename(folder)
+    except OSError:
+        if retired is not None:
+            retired.rename(folder)
+        raise
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def built_by_config(model):
@@ -77,13 +149,13 @@ def built_by_config(model):
 
 
 def write_serving_files(model, version_dir, name):
-    """TF Serving extras of a published version: its warm-up records (one PredictLog per signature,
-    in ``assets.extra/``) and the regenerated ``models.config`` of the artifact's parent folder."""
+    """TF Serving extras of an exported version: its warm-up records (one PredictLog per signature, in
+    ``assets.extra/``) and the regenerated ``models.config`` of the artifact's parent folder."""
     from zoo.serving.config import write_models_config
     from zoo.serving.warmup import write_warmup_requests
 
     write_warmup_requests(model, version_dir, name)
-    write_models_config(version_dir.parent.parent)
+    write_models_config(Path(version_dir).parent.parent)
 
 
 def serving_doc(name, version):

@@ -10,7 +10,7 @@ import importlib.util
 from pathlib import Path
 from typing import Optional
 
-from zoo.hub import REPO_ROOT
+from zoo.paths import REPO_ROOT
 
 RECIPES_DIR = REPO_ROOT / "recipes"
 
@@ -19,7 +19,7 @@ RECIPES_DIR = REPO_ROOT / "recipes"
 class Recipe:
     """Everything one training run needs.
 
-    name: the artifact's name in ``saved_models/``.
+    name: the artifact's name (its folder under a models directory).
     model: {"class_name": registered class, "config": constructor arguments}.
     data: {"loader": key of ``zoo.data.DATASETS``, "args": its keyword arguments, "layout": "rows" (default)
         or "stream" with "seq_len" (token streams for stateful TBPTT, see ``zoo.training.run.make_pipelines``)}.
@@ -31,6 +31,8 @@ class Recipe:
     evaluation: keyword arguments of ``model.measure`` on the test split.
     expected: the metrics this recipe is meant to reach, for the card and the README.
     toy: overrides (nested dicts merge) that shrink the run for tests.
+    is_toy: set by ``shrink()``: a toy run never publishes over a real artifact (``zoo.training.artifact``)
+        and keeps its own run folder.
     """
 
     name: str
@@ -53,12 +55,14 @@ class Recipe:
     expected: dict = dataclasses.field(default_factory=dict)
     toy: dict = dataclasses.field(default_factory=dict)
     source: Optional[str] = None
+    is_toy: bool = False
 
     def shrink(self):
         """The toy version: ``toy`` overrides merged into a copy, never touching ``self``."""
         values = copy.deepcopy(dataclasses.asdict(self))
         _merge(values, copy.deepcopy(self.toy))
         values["toy"] = {}
+        values["is_toy"] = True
         return Recipe(**values)
 
     def to_dict(self):

@@ -2,7 +2,7 @@
 
     run = train(load_recipe("vae_binarized_mnist"))
 
-A run folder (``runs/<name>/`` by default) keeps what a long run needs to survive: a
+A run folder (``$ZOO_HOME/runs/<name>/`` by default, ``<name>-toy`` for a toy run) keeps what a long run needs to survive: a
 ``BackupAndRestore`` checkpoint (the same command resumes after a kill), the best weights by
 the recipe's validation metric, ``history.csv``, and ``result.json`` at the end.
 """
@@ -16,12 +16,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import hub
+from zoo import hub, registry
 from zoo.data import DATASETS, as_dataset, data_root, epoch_batches, steps_per_epoch
 from zoo.data.files import sha256_of
 from zoo.data.streams import stream_batches, stream_rows, stream_steps
 from zoo.objectives import KLAnnealing, schedule_from_config
-from zoo.training.artifact import publish
+from zoo.training.artifact import destination, publish
 from zoo.training.callbacks import Diagnostics, ResumableBackup, StopFile, StopOnNaN, TimeBudget
 from zoo.training.distribute import is_chief, make_strategy, rank_one_metrics, shard_by_data
 
@@ -44,7 +44,8 @@ def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, mu
     "stream": token id streams cut into ``global_batch`` rows and windows of ``data["seq_len"]`` tokens for
         stateful truncated BPTT (``zoo.data.streams``), never shuffled;
     "contexts": token id streams as (last ``data["order"]`` tokens, next token) pairs, reshuffled each epoch
-        (n-gram models).
+        (n-gram models);
+    "questions": tuples of arrays (inputs..., answers, tasks) batched like "rows" (bAbI, ``zoo.data.babi``).
     """
     layout = recipe.data.get("layout", "rows")
     if layout == "contexts":
@@ -76,6 +77,8 @@ def example_inputs(recipe, splits):
         from zoo.models.ngram_lm import contexts_and_targets
         order, boundary = recipe.data["order"], splits["vocabulary"].boundary_id
         return tf.constant(contexts_and_targets(splits["train"][: recipe.batch_size], order, boundary)[0])
+    if layout == "questions":  # bAbI (stories, questions, answers, tasks): the model's inputs are the first two
+        return tuple(tf.constant(a[: recipe.batch_size]) for a in splits["train"][:2])
     return tf.constant(splits["train"][: recipe.batch_size], tf.float32)
 
 
@@ -94,7 +97,7 @@ def build_model(recipe, example_batch, splits=None):
         if not splits or splits.get("vocabulary") is None:
             raise ValueError(f"recipe {recipe.name}: vocab_size None needs a loader that returns a vocabulary")
         config["vocab_size"] = len(splits["vocabulary"])
-    model = hub.build_model(recipe.model["class_name"], **config)
+    model = registry.build_model(recipe.model["class_name"], **config)
     model(example_batch)
     if recipe.init_from:
         source = hub.load(recipe.init_from, compile=False)
@@ -131,8 +134,15 @@ def callbacks_for(recipe, run_dir, backup, diagnostics_batch):
     return callbacks, best_path
 
 
+def default_run_dir(recipe):
+    """``$ZOO_HOME/runs/<name>``; a toy run gets ``<name>-toy``, so it never resumes from (or overwrites the
+    checkpoints of) the real run."""
+    return hub.runs_dir() / (recipe.name + ("-toy" if recipe.is_toy else ""))
+
+
 def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publish_artifact=True,
-          models_dir=None, verbose=2, callbacks=(), strategy="default", cpu_replicas=None, scale_batch=True):
+          models_dir=None, overwrite=False, verbose=2, callbacks=(), strategy="default", cpu_replicas=None,
+          scale_batch=True):
     """Trains ``recipe``; returns the run's result (also written to ``<run_dir>/result.json``).
 
     seed: seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) and the data order.
@@ -140,6 +150,8 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
         does a run killed and started again (``resume``).
     resume: continue an interrupted run from ``<run_dir>/backup``.
     callbacks: extra Keras callbacks, run after the zoo's own.
+    publish_artifact, models_dir, overwrite: where the artifact goes; see ``zoo.training.artifact.destination``
+        (checked before training starts, so a refused destination costs nothing).
     strategy, cpu_replicas: see ``zoo.training.distribute.make_strategy``; a name or a strategy.
     scale_batch: with several replicas, ``recipe.batch_size`` is per replica and the global batch is
         ``batch_size * replicas``; False keeps the global batch at ``recipe.batch_size``.
@@ -147,7 +159,10 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
     if isinstance(strategy, str):
         strategy = make_strategy(strategy, cpu_replicas)
     chief = is_chief()
-    run_dir = Path(run_dir or hub.REPO_ROOT / "runs" / recipe.name)
+    folder = destination(recipe.name, models_dir, recipe.is_toy, overwrite) if publish_artifact and chief else None
+    if publish_artifact and chief and folder is None:
+        print(f"toy run of {recipe.name}: not published (a toy run publishes only into an explicit models_dir)")
+    run_dir = Path(run_dir or default_run_dir(recipe))
     if not chief:  # every worker of a multi-worker run checkpoints; only the chief keeps the run folder
         run_dir = run_dir / f"worker-{json.loads(os.environ['TF_CONFIG'])['task']['index']}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -204,14 +219,14 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
     (run_dir / "fit.json").write_text(json.dumps(fit, indent=2) + "\n")  # survives a failed evaluation
     if best_path.exists():
         model.load_weights(best_path)
-    return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch,
-                                publish_artifact and chief, models_dir)
+    return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, folder, overwrite)
 
 
-def publish_run(recipe, run_dir=None, seed=0, models_dir=None):
+def publish_run(recipe, run_dir=None, seed=0, models_dir=None, overwrite=False):
     """Evaluates and publishes a finished run from its folder (best checkpoint, fit.json), without
     training again: for a run whose evaluation or export failed after ``fit``."""
-    run_dir = Path(run_dir or hub.REPO_ROOT / "runs" / recipe.name)
+    folder = destination(recipe.name, models_dir, recipe.is_toy, overwrite)
+    run_dir = Path(run_dir or default_run_dir(recipe))
     best_path, fit_path = run_dir / "best.weights.h5", run_dir / "fit.json"
     for path in (best_path, fit_path):
         if not path.exists():
@@ -223,12 +238,12 @@ def publish_run(recipe, run_dir=None, seed=0, models_dir=None):
         model.prepare_for_data(splits)
     model.load_weights(best_path)
     fit = json.loads(fit_path.read_text())
-    return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, True, models_dir)
+    return evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, folder, overwrite)
 
 
-def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, publish_artifact,
-                         models_dir):
-    """Test metrics (``model.measure`` with the recipe's evaluation arguments), result.json, the artifact."""
+def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, folder, overwrite):
+    """Test metrics (``model.measure`` with the recipe's evaluation arguments), result.json, and the artifact
+    in ``folder`` (None: not published)."""
     metrics = {}
     if recipe.evaluation:
         print(f"evaluating {recipe.name} on the test split: {recipe.evaluation}")
@@ -242,9 +257,8 @@ def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, examp
         "training": fit, "metrics": metrics, "expected": recipe.expected,
     }
     (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-    if publish_artifact:
-        destination = Path(models_dir) / recipe.name if models_dir else None
-        artifact = publish(model, example_batch, result, destination=destination)
+    if folder is not None:
+        artifact = publish(model, example_batch, result, folder=folder, overwrite=overwrite)
         if (run_dir / "history.csv").exists():  # the learning curve ships with the model
             shutil.copy(run_dir / "history.csv", artifact / "history.csv")
         result["artifact"] = str(artifact)
