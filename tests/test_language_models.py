@@ -8,7 +8,7 @@ from zoo.data.streams import stream_batches, stream_steps
 from zoo.data.text import Vocabulary
 from zoo.export import check_export, export_saved_model
 from zoo.models import NGramLanguageModel, RNNLanguageModel
-from zoo.models.ngram_lm import contexts_and_targets
+from zoo.data.streams import contexts_and_targets
 from tests.conftest import PLAY, SENTENCES
 
 CHARS = Vocabulary.from_text(PLAY, "char")

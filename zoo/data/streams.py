@@ -6,6 +6,9 @@ by one as targets. Row b of step i + 1 continues row b of step i, so a model tha
 recurrent state from one step to the next (``RNNLanguageModel``) sees each row as one long text,
 truncating gradients every T tokens (Williams & Peng 1990; Zaremba et al. 2014's PTB setup;
 Karpathy's char-rnn). Epochs repeat the same windows in the same order: nothing to shuffle.
+
+``contexts_and_targets`` lays a stream out for order-d models instead (``NGramLanguageModel``): each token
+with the d tokens before it.
 """
 import numpy as np
 import tensorflow as tf
@@ -45,3 +48,11 @@ def stream_batches(ids, batch_size, seq_len, first_epoch=0, epochs=1):
     dataset = tf.data.Dataset.range(epochs_left).flat_map(lambda _: windows)
     # A known length: Keras otherwise runs one step past the end, which adds a zero to the loss mean.
     return dataset.apply(tf.data.experimental.assert_cardinality(steps * epochs_left)).prefetch(2)
+
+
+def contexts_and_targets(ids, order, boundary_id):
+    """A stream (N,) -> (contexts int32 (N, d), targets int32 (N,)); the stream is read after d boundary tokens."""
+    ids = np.asarray(ids, np.int32)
+    padded = np.concatenate([np.full(order, boundary_id, np.int32), ids])
+    contexts = np.stack([padded[i:i + len(ids)] for i in range(order)], axis=1)
+    return contexts, ids

@@ -5,7 +5,7 @@ Because the next token depends on the last d tokens only, the most probable sequ
 found exactly by dynamic programming over the V^d contexts (``zoo.decoding.viterbi``) or by A* search
 (``zoo.decoding.astar``), both over the (V^d, V) table ``transition_log_probs()``: the "global optimum"
 the decoding lecture contrasts with greedy and beam search. It is trained with ``model.fit`` on the
-(context, next token) pairs of a token stream (``contexts_and_targets``).
+(context, next token) pairs of a token stream (``zoo.data.streams.contexts_and_targets``).
 """
 import keras
 import numpy as np
@@ -15,15 +15,8 @@ from zoo.decoding import astar, decode, transition_table, viterbi
 from zoo.export.endpoint import Endpoint
 from zoo.registry import register_model
 from zoo.layers.networks import mlp
+from zoo.data.streams import contexts_and_targets
 from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs
-
-
-def contexts_and_targets(ids, order, boundary_id):
-    """A stream (N,) -> (contexts int32 (N, d), targets int32 (N,)); the stream is read after d boundary tokens."""
-    ids = np.asarray(ids, np.int32)
-    padded = np.concatenate([np.full(order, boundary_id, np.int32), ids])
-    contexts = np.stack([padded[i:i + len(ids)] for i in range(order)], axis=1)
-    return contexts, ids
 
 
 @register_model

@@ -19,7 +19,7 @@ import tensorflow as tf
 from zoo import hub, registry
 from zoo.data import DATASETS, as_dataset, data_root, epoch_batches, steps_per_epoch
 from zoo.data.files import sha256_of
-from zoo.data.streams import stream_batches, stream_rows, stream_steps
+from zoo.data.streams import contexts_and_targets, stream_batches, stream_rows, stream_steps
 from zoo.objectives import KLAnnealing, schedule_from_config
 from zoo.training.artifact import destination, publish
 from zoo.training.callbacks import Diagnostics, ResumableBackup, StopFile, StopOnNaN, TimeBudget
@@ -49,7 +49,6 @@ def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, mu
     """
     layout = recipe.data.get("layout", "rows")
     if layout == "contexts":
-        from zoo.models.ngram_lm import contexts_and_targets
         boundary = splits["vocabulary"].boundary_id
         train, valid = (contexts_and_targets(splits[s], recipe.data["order"], boundary) for s in ("train", "valid"))
         return (shard_by_data(epoch_batches(train, global_batch, seed, first_epoch, recipe.epochs)),
@@ -74,7 +73,6 @@ def example_inputs(recipe, splits):
     if layout == "stream":
         return tf.constant(stream_rows(splits["train"], recipe.batch_size)[:, : recipe.data["seq_len"]])
     if layout == "contexts":
-        from zoo.models.ngram_lm import contexts_and_targets
         order, boundary = recipe.data["order"], splits["vocabulary"].boundary_id
         return tf.constant(contexts_and_targets(splits["train"][: recipe.batch_size], order, boundary)[0])
     if layout == "questions":  # bAbI (stories, questions, answers, tasks): the model's inputs are the first two
