@@ -205,7 +205,8 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
 
     # === Serving signatures (core TF ops only) ===
     def _serve_encode(self, counts):
-        return {"probs": self.hidden_probabilities(assert_documents(counts, "counts"))}
+        """p(h | d); defined for an empty document too (the text signature may find no known word)."""
+        return {"probs": self.hidden_probabilities(assert_counts(counts, "counts"))}
 
     def _serve_free_energy(self, counts):
         return {"free_energy": self.free_energy(assert_documents(counts, "counts"))}
@@ -221,7 +222,7 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
         log_p = neg_free - rows[:, 0]
         return {"log_prob": log_p, "log_prob_lower": neg_free - rows[:, 2], "log_prob_upper": neg_free - rows[:, 1],
                 "length": length, "perplexity": tf.exp(-log_p / length), "log_partition": rows[:, 0],
-                "log_partition_estimated": tf.gather(self.log_partition_estimated, tf.cast(length, tf.int32)) > 0.5}
+                "log_partition_estimated": tf.gather(self.log_partition_estimated, tf.cast(length, tf.int32))}
 
     def _serve_score(self, counts):
         return self._serve_log_prob(counts)
@@ -248,7 +249,7 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
                                     "bag of words -> free energy F(d) (nats)"),
             "log_prob": Endpoint(self._serve_log_prob, [counts], {"counts": example},
                                  "bag of words -> log p(d) with the AIS log Z_N frozen at export (interpolated "
-                                 "in N between estimated lengths: log_partition_estimated says which)"),
+                                 "in N between estimated lengths: log_partition_estimated is 1.0 for an AIS estimate)"),
             "sample": Endpoint(self._serve_sample, [scalar[k] for k in ("num_samples", "length", "steps", "seed")],
                                {"num_samples": np.int32(2), "length": np.int32(20), "steps": np.int32(3),
                                 "seed": np.int32(5)},
