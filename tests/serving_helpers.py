@@ -50,7 +50,7 @@ def keras_outputs(model, signature, inputs):
 
     endpoint = model.export_endpoints()[signature]
     args = [tf.constant(inputs[s.name], s.dtype) for s in endpoint.input_signature]
-    return {k: v.numpy() for k, v in endpoint.fn(*args).items()}
+    return {k: v.numpy() for k, v in endpoint.guarded_fn(*args).items()}
 
 
 def http(url, method="GET", body=None, timeout=30):

@@ -159,6 +159,8 @@ def cmd_serve(args):
         raise SystemExit(f"zoo serve: {err}") from None
     for name in server.registry.names():
         print(f"serving {name} versions {sorted(server.registry.versions(name))}")
+    for name, reason in server.registry.skipped.items():
+        print(f"skipped {name}: {reason}")
     print(f"REST  {server.rest_url}/v1/models/<name>[:predict]")
     print(f"gRPC  {server.grpc_target} (tensorflow.serving.PredictionService)", flush=True)
     server.wait()
@@ -167,6 +169,33 @@ def cmd_serve(args):
 def cmd_demo(args):
     from zoo.demo import main as demo_main
     demo_main(output_dir=args.output_dir, test_examples=args.test_examples, num_samples=args.num_samples)
+
+
+# === Argument types: ranges, not only types (argparse turns a bad value into a usage error, exit 2) ===
+def _range(kind, name, low, high=None, low_open=False):
+    from zoo.data.validation import Range
+    return Range(kind, low, high, low_open).argparse_type(name)
+
+
+def count(name, high=None):
+    return _range(int, name, 1, high)
+
+
+def non_negative(name):
+    return _range(int, name, 0)
+
+
+def positive_float(name):
+    return _range(float, name, 0.0, low_open=True)
+
+
+def port(name):
+    return _range(int, name, 0, 65535)
+
+
+def decoding_param(name):
+    from zoo.decoding.params import argparse_type
+    return argparse_type(name)
 
 
 def build_parser():
@@ -184,7 +213,8 @@ def build_parser():
     p.add_argument("--models-dir", default=None, help="publish into this folder instead of $ZOO_HOME/models/")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an artifact of the same name there (never done without this flag)")
-    p.add_argument("--max-minutes", type=float, default=None, help="override the recipe's time budget")
+    p.add_argument("--max-minutes", type=positive_float("--max-minutes"), default=None,
+                   help="override the recipe's time budget")
     p.add_argument("--no-resume", action="store_true", help="do not resume from the run folder's backup")
     p.add_argument("--no-publish", action="store_true", help="train and evaluate only")
     p.add_argument("--publish-only", action="store_true",
@@ -192,7 +222,7 @@ def build_parser():
     p.add_argument("--verbose", action="store_true", help="one line per epoch")
     p.add_argument("--strategy", default="default", choices=["default", "mirrored", "multi_worker", "tpu"],
                    help="tf.distribute strategy (multi_worker reads $TF_CONFIG)")
-    p.add_argument("--cpu-replicas", type=int, default=None,
+    p.add_argument("--cpu-replicas", type=count("--cpu-replicas"), default=None,
                    help="split the CPU into N logical devices (mirrored / multi_worker without GPUs)")
     p.add_argument("--no-scale-batch", action="store_true",
                    help="keep the recipe's batch as the global batch instead of per replica")
@@ -201,28 +231,30 @@ def build_parser():
     p = sub.add_parser("evaluate", help="test metrics of a pretrained model")
     p.add_argument("name")
     p.add_argument("--split", default="test")
-    p.add_argument("--limit", type=int, default=None, help="first N examples only")
-    p.add_argument("--num-samples", type=int, default=5000, help="importance samples per example")
+    p.add_argument("--limit", type=count("--limit"), default=None, help="first N examples only")
+    p.add_argument("--num-samples", type=count("--num-samples"), default=5000, help="importance samples per example")
     p.set_defaults(fn=cmd_evaluate)
 
     p = sub.add_parser("sample", help="a PNG grid of prior samples, or text continuations of a prompt")
     p.add_argument("name")
-    p.add_argument("--num", type=int, default=None, help="images (default 64), or text samples (default 1)")
+    p.add_argument("--num", type=count("--num", 10_000), default=None,
+                   help="images (default 64), or text samples (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", default="samples.png", help="image models: the PNG written")
     p.add_argument("--prompt", default="", help="text models: the text to continue ('' = start of a line)")
     p.add_argument("--decoder", default="sample", help="text models: greedy | sample | beam")
-    p.add_argument("--max-tokens", type=int, default=200)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=0, help="0 = off")
-    p.add_argument("--top-p", type=float, default=1.0, help="1 = off")
-    p.add_argument("--beam-width", type=int, default=4)
-    p.add_argument("--length-penalty", type=float, default=0.0, help="GNMT alpha of beam search")
+    p.add_argument("--max-tokens", type=decoding_param("max_tokens"), default=200)
+    p.add_argument("--temperature", type=decoding_param("temperature"), default=1.0)
+    p.add_argument("--top-k", type=decoding_param("top_k"), default=0, help="0 = off")
+    p.add_argument("--top-p", type=decoding_param("top_p"), default=1.0, help="1 = off")
+    p.add_argument("--beam-width", type=decoding_param("beam_width"), default=4)
+    p.add_argument("--length-penalty", type=decoding_param("length_penalty"), default=0.0,
+                   help="GNMT alpha of beam search")
     p.set_defaults(fn=cmd_sample)
 
     p = sub.add_parser("export", help="re-export a pretrained model's SavedModel, or check it")
     p.add_argument("name")
-    p.add_argument("--version", type=int, default=None,
+    p.add_argument("--version", type=count("--version"), default=None,
                    help="version folder (export: default 1; --check/--warmup-only: default every version)")
     p.add_argument("--check", action="store_true", help="check the existing export, with the TF C API too: every "
                    "signature run on its warm-up request in a process with no Python, compared with Keras")
@@ -235,21 +267,23 @@ def build_parser():
     p.add_argument("names", nargs="*", help="artifacts to serve (default: every servable one)")
     p.add_argument("--models-dir", default=None, help="default saved_models/ ($ZOO_MODELS_DIR)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, local only)")
-    p.add_argument("--rest-port", type=int, default=8501, help="REST port as TF Serving's --rest_api_port")
-    p.add_argument("--grpc-port", type=int, default=8500, help="gRPC port as TF Serving's --port")
-    p.add_argument("--max-request-bytes", type=int, default=16 << 20, help="request size limit (REST 413, "
+    p.add_argument("--rest-port", type=port("--rest-port"), default=8501, help="REST port as TF Serving's --rest_api_port")
+    p.add_argument("--grpc-port", type=port("--grpc-port"), default=8500, help="gRPC port as TF Serving's --port")
+    p.add_argument("--max-request-bytes", type=count("--max-request-bytes"), default=16 << 20, help="request size limit (REST 413, "
                    "gRPC RESOURCE_EXHAUSTED)")
     p.add_argument("--latest-only", action="store_true", help="load only the highest version of each model")
     p.add_argument("--no-batching", action="store_true", help="run every request on its own")
-    p.add_argument("--max-batch-size", type=int, default=64)
-    p.add_argument("--batch-timeout-micros", type=int, default=0, help="how long a batch waits to fill")
+    p.add_argument("--max-batch-size", type=count("--max-batch-size"), default=64)
+    p.add_argument("--batch-timeout-micros", type=non_negative("--batch-timeout-micros"), default=0, help="how long a batch waits to fill")
     p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("demo", help="samples, reconstructions, interpolations and NLL of the shipped models")
     p.add_argument("--output-dir", default="demo")
-    p.add_argument("--test-examples", type=int, default=500)
-    p.add_argument("--num-samples", type=int, default=5000, help="importance samples per test digit")
+    p.add_argument("--test-examples", type=count("--test-examples"), default=500)
+    p.add_argument("--num-samples", type=count("--num-samples"), default=5000, help="importance samples per test digit")
     p.set_defaults(fn=cmd_demo)
+    from zoo.answer_cli import add_answer_parser  # bAbI question answering (issue 14)
+    add_answer_parser(sub)
     return parser
 
 

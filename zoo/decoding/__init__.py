@@ -12,6 +12,7 @@ from zoo.decoding.astar import (HEURISTICS, AStarResult, astar, lookahead_heuris
                                min_transition_heuristic)
 from zoo.decoding.beam import beam_search
 from zoo.decoding.greedy import greedy
+from zoo.decoding.params import PARAMETERS, graph_checks
 from zoo.decoding.sampling import filter_top_k, filter_top_p, sample
 from zoo.decoding.state import (BeamResult, DecodeResult, gather_state, gnmt_length_penalty, tile_state)
 from zoo.decoding.viterbi import (ViterbiResult, all_contexts, context_index, sequence_lengths, transition_table,
@@ -29,10 +30,15 @@ def decode(name, step_fn, start_tokens, initial_state, max_length, **params):
       lengths     int32 (B,)      tokens up to and including the first EOS
 
     ``params`` are the decoder's keyword arguments (``seed``, ``temperature``, ``beam_width``, ``eos_id``...).
+    Every parameter is range-checked first (``zoo.decoding.params``): Python numbers raise ValueError, tensors
+    (a serving request's) fail with InvalidArgument naming the parameter; ``limit`` is checked as
+    ``max_tokens``.
     """
     if name not in DECODERS:
         raise ValueError(f"unknown decoder {name!r}; choose from {sorted(DECODERS)}")
-    result = DECODERS[name](step_fn, start_tokens, initial_state, max_length, **params)
+    checks = graph_checks({**params, "max_tokens": params.get("limit")})
+    with tf.control_dependencies(checks):
+        result = DECODERS[name](step_fn, start_tokens, initial_state, max_length, **params)
     if isinstance(result, BeamResult):
         return {"tokens": result.tokens[:, 0], "log_probs": result.token_log_probs[:, 0],
                 "scores": result.scores[:, 0], "lengths": result.lengths[:, 0]}

@@ -23,7 +23,7 @@ def export_saved_model(model, directory):
     # ExportArchive saves only what its root object holds, and it has no public hook for extra objects.
     archive._tf_trackable.keras_weights = [v if isinstance(v, tf.Variable) else v.value for v in model.weights]
     for name, endpoint in model.export_endpoints().items():
-        archive.add_endpoint(name=name, fn=endpoint.fn, input_signature=list(endpoint.input_signature))
+        archive.add_endpoint(name=name, fn=endpoint.guarded_fn, input_signature=list(endpoint.input_signature))
     archive.write_out(str(directory), verbose=False)
     return Path(directory)
 

@@ -345,7 +345,7 @@ def check_with_c_api(model, version_dir, rtol=1e-4, atol=1e-4, require_warmup=Fa
     for (name, inputs), got in zip(requests, results):
         endpoint = endpoints[name]
         args = [tf.constant(inputs[spec.name], dtype=spec.dtype) for spec in endpoint.input_signature]
-        expected = {k: v.numpy() for k, v in endpoint.fn(*args).items()}
+        expected = {k: v.numpy() for k, v in endpoint.guarded_fn(*args).items()}
         diff = compare_outputs(expected, got, f"{version_dir}:{name} (C API)", rtol, atol, endpoint.tied_outputs)
         report[name] = max(diff, report.get(name, 0.0))
     return report

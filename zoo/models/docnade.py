@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.registry import register_model
-from zoo.models.documents import DocumentModel, assert_counts
+from zoo.models.documents import DocumentModel
 from zoo.models.seeding import step_seed
 from zoo.training.distribute import per_replica_loss
 
@@ -143,10 +143,9 @@ class DocNADE(DocumentModel, keras.Model):
 
     # === Serving signatures ===
     def _serve_encode(self, counts):
-        return {"hidden": self(assert_counts(counts, "counts"))}
+        return {"hidden": self(counts)}
 
     def _serve_score(self, counts, seed):
-        counts = assert_counts(counts, "counts")
         log_px = self.document_log_probs(counts, tf.stack([seed, 0]))
         length = tf.reduce_sum(counts, axis=1)
         return {"log_likelihood": log_px, "length": length, "perplexity": tf.exp(-log_px / length)}

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.newsgroups import text_to_counts, vocabulary_table
+from zoo.data.validation import Counts, Range
 from zoo.export.endpoint import Endpoint
 from zoo.objectives import npmi_coherence, perplexities
 
@@ -51,10 +52,9 @@ def check_counts(x, vocab_size, what="x"):
 
 
 def assert_counts(x, name):
-    """Graph-side twin of ``check_counts`` for serving signatures (core-op ``Assert``)."""
-    ok = tf.reduce_all(tf.logical_and(x >= 0.0, tf.equal(x, tf.round(x))))
-    with tf.control_dependencies([tf.debugging.Assert(ok, [f"input '{name}' must hold non-negative integer "
-                                                           "word counts"])]):
+    """Graph-side twin of ``check_counts`` (core-op ``Assert``); exported signatures declare ``Counts`` in
+    their ``Endpoint.checks`` instead."""
+    with tf.control_dependencies([Counts().graph_check(name, x)]):
         return tf.identity(x)
 
 
@@ -170,17 +170,26 @@ class DocumentModel:
         """What the ``text`` signature returns beside the counts: the model's encoding."""
         return self._serve_encode(counts)
 
-    def document_endpoints(self, encode_doc, score_doc, score_inputs=()):
+    def document_endpoints(self, encode_doc, score_doc, score_inputs=(), score_checks=None):
         """Every document model's signatures: ``serving_default`` / ``encode`` (``_serve_encode``) and
         ``score`` (``_serve_score``) over bags of words (B, V), ``topics`` and ``text``.
 
-        score_inputs: (tf.TensorSpec, example value) pairs for the score signature's inputs after the counts.
+        score_inputs: (tf.TensorSpec, example value) pairs for the score signature's inputs after the counts;
+        score_checks: their checks ({name: check}, see ``Endpoint.checks``).
+
+        Empty documents, one policy for every document model: ``encode`` and ``text`` accept them (a document
+        with no known word is encoded from nothing but the prior); ``score`` refuses them with
+        INVALID_ARGUMENT naming the rows, since a per-word perplexity of no words is undefined (``measure``
+        refuses them too, ``_test_documents``).
         """
+        score_checks = score_checks or {}
         example = self.example_counts()
         counts = tf.TensorSpec([None, self.vocab_size], tf.float32, name="counts")
-        encode = Endpoint(self._serve_encode, [counts], {"counts": example}, encode_doc)
+        encode = Endpoint(self._serve_encode, [counts], {"counts": example}, encode_doc,
+                          checks={"counts": Counts()})
         score = Endpoint(self._serve_score, [counts] + [spec for spec, _ in score_inputs],
-                         {"counts": example, **{spec.name: value for spec, value in score_inputs}}, score_doc)
+                         {"counts": example, **{spec.name: value for spec, value in score_inputs}}, score_doc,
+                         checks={"counts": Counts(nonempty=True), **score_checks})
         words = self.words()
         texts = np.array([" ".join(words[:12]) + " UNKNOWN-token, " + words[-1].upper(), " ".join(words[5:9])],
                          dtype=object)
@@ -189,7 +198,8 @@ class DocumentModel:
             "encode": encode,
             "score": score,
             "topics": Endpoint(self._serve_topics, [tf.TensorSpec([], tf.int32, name="k")], {"k": np.int32(5)},
-                               f"k -> the top k words (and ids, scores) of every {self.topic_label}"),
+                               f"k -> the top k words (and ids, scores) of every {self.topic_label}",
+                               checks={"k": Range(int, 1, self.vocab_size)}),
             "text": Endpoint(self._serve_text, [tf.TensorSpec([None], tf.string, name="text")], {"text": texts},
                              "raw strings -> bag of words built in the graph (lower-case, split on non-letters, "
                              "vocabulary lookup) -> the counts and the model's encoding and score"),

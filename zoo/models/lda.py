@@ -28,7 +28,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.registry import register_model
-from zoo.models.documents import DocumentModel, assert_counts
+from zoo.models.documents import DocumentModel
 
 tfd = tfp.distributions
 
@@ -212,11 +212,10 @@ class LDA(DocumentModel, keras.Model):
 
     # === Serving signatures ===
     def _serve_encode(self, counts):
-        q = tfd.Dirichlet(self(assert_counts(counts, "counts")))
+        q = tfd.Dirichlet(self(counts))
         return {"loc": q.mean(), "scale": q.stddev(), "concentration": q.concentration}
 
     def _serve_score(self, counts):
-        counts = assert_counts(counts, "counts")
         bound, _ = self.document_bound(counts)
         length = tf.reduce_sum(counts, axis=1)
         return {"bound": bound, "length": length, "perplexity": tf.exp(-bound / length)}

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.registry import register_model
-from zoo.models.documents import DocumentModel, assert_counts
+from zoo.models.documents import DocumentModel
 
 TINY = 1e-30
 
@@ -172,11 +172,10 @@ class MixtureOfMultinomials(DocumentModel, keras.Model):
 
     # === Serving signatures ===
     def _serve_encode(self, counts):
-        joint = self.joint_log_probs(assert_counts(counts, "counts"))
+        joint = self.joint_log_probs(counts)
         return {"cluster_probs": tf.nn.softmax(joint, axis=-1), "cluster": tf.argmax(joint, axis=-1, output_type=tf.int32)}
 
     def _serve_score(self, counts):
-        counts = assert_counts(counts, "counts")
         log_px = self.log_marginal(counts)
         length = tf.reduce_sum(counts, axis=1)
         return {"log_likelihood": log_px, "length": length, "perplexity": tf.exp(-log_px / length)}

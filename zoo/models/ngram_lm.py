@@ -12,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.decoding import astar, decode, transition_table, viterbi
+from zoo.data.validation import Range
+from zoo.decoding.params import check_all
 from zoo.export.endpoint import Endpoint
 from zoo.registry import register_model
 from zoo.layers.networks import mlp
@@ -87,6 +89,7 @@ class NGramLanguageModel(TokenModel, keras.Model):
 
     def generate(self, prompt="", decoder="greedy", max_tokens=50, **params):
         """Left-to-right decoding from a prompt with ``zoo.decoding.decode``: {"text", "tokens", "log_prob"}."""
+        check_all(max_tokens=max_tokens, **params)
         if decoder == "sample":
             params.setdefault("seed", 0)
         context = tf.constant(self.start_context(prompt))[None]
@@ -112,15 +115,17 @@ class NGramLanguageModel(TokenModel, keras.Model):
                     "text": self.vocabulary.graph_detokenize(result.tokens)}
 
         # ``length`` fixes the output shape, so the signature decodes a fixed 40 tokens.
+        token_ids = Range(int, 0, self.vocab_size - 1)
         return {"viterbi": Endpoint(lambda context: best(context, 40),
                                     [tf.TensorSpec([self.order], tf.int32, name="context")],
                                     {"context": self.start_context("")},
                                     "the exact most probable 40-token continuation of a context of d token ids",
-                                    tied_outputs=("tokens", "text")),
+                                    checks={"context": token_ids}, tied_outputs=("tokens", "text")),
                 "serving_default": Endpoint(lambda contexts: {"logits": self(contexts)},
                                             [tf.TensorSpec([None, self.order], tf.int32, name="contexts")],
                                             {"contexts": np.stack([self.start_context("")] * 2)},
-                                            "next-token logits (B, V) of contexts (B, d)")}
+                                            "next-token logits (B, V) of contexts (B, d)",
+                                            checks={"contexts": token_ids})}
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "order": self.order,

@@ -29,9 +29,10 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from zoo.data.validation import MAX_SERVED_SAMPLES, Range
 from zoo.registry import register_model
 from zoo.layers import DiagonalGaussianHead, mlp
-from zoo.models.documents import BagOfWordsLikelihood, DocumentModel, assert_counts
+from zoo.models.documents import BagOfWordsLikelihood, DocumentModel
 from zoo.models.latent import LatentVariableModel
 from zoo.objectives import iwae_bound, log_likelihood
 
@@ -262,11 +263,10 @@ class NVDM(DocumentModel, LatentVariableModel):
 
     # === Serving signatures (core TF ops only) ===
     def _serve_encode(self, counts):
-        loc, scale = self(assert_counts(counts, "counts"))
+        loc, scale = self(counts)
         return {"loc": loc, "scale": scale}
 
     def _serve_score(self, counts, num_samples, seed):
-        counts = assert_counts(counts, "counts")
         bounds = self._bounds(counts, num_samples, tf.constant(1), seed)
         length = tf.reduce_sum(counts, axis=1)
         return {"elbo": bounds["elbo"], "log_likelihood": bounds["log_likelihood"], "length": length,
@@ -279,7 +279,8 @@ class NVDM(DocumentModel, LatentVariableModel):
             "bag of words -> per-document ELBO and importance-sampled log p(d) (nats), length, and the "
             "per-document perplexities exp(-bound / N_d)",
             score_inputs=((tf.TensorSpec([], tf.int32, name="num_samples"), np.int32(8)),
-                          (tf.TensorSpec([], tf.int32, name="seed"), np.int32(3))))
+                          (tf.TensorSpec([], tf.int32, name="seed"), np.int32(3))),
+            score_checks={"num_samples": Range(int, 1, MAX_SERVED_SAMPLES)})
 
     # === Config ===
     def get_config(self):

@@ -18,7 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.reading import excerpt
 from zoo.decoding import decode
+from zoo.decoding.params import check_all
 from zoo.export.endpoint import Endpoint
 from zoo.registry import register_model
 from zoo.layers.recurrent import RecurrentStack, stateless_dropout
@@ -255,7 +257,8 @@ class RNNLanguageModel(TokenModel, keras.Model):
         single = isinstance(prompts, str)
         prompts = [prompts] if single else list(prompts)
         if not prompts or not all(isinstance(p, str) for p in prompts):
-            raise ValueError(f"prompts must be a string or a non-empty list of strings, got {prompts!r}")
+            raise ValueError(f"prompts must be a string or a non-empty list of strings, got {excerpt(prompts)}")
+        check_all(max_tokens=max_tokens, **params)
         if decoder == "sample":
             params.setdefault("seed", 0)
         out = self.decode_prompts(tf.constant(prompts), decoder, tf.constant(int(max_tokens)), int(max_tokens),

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from zoo.data.validation import assert_binary, check_binary, check_feature_size
+from zoo.data.validation import MAX_SERVED_SAMPLES, Binary, Range, check_binary, check_feature_size
 from zoo.export.endpoint import Endpoint
 from zoo.registry import register_model
 from zoo.layers import DiagonalGaussianHead, LogitsHead, conv_decoder, conv_encoder, mlp
@@ -140,7 +140,6 @@ class VAE(LatentVariableModel):
 
     # === Serving signatures (core TF ops only) ===
     def _score(self, x, num_samples, seed):
-        x = assert_binary(x, "x")
         posterior = self.posterior(x)
         z = posterior.sample(seed=tf.stack([seed, 1]))
         reconstruction = self.likelihood(z).log_prob(x)
@@ -149,7 +148,7 @@ class VAE(LatentVariableModel):
         return {"elbo": reconstruction - kl, "log_likelihood": iwae_bound(log_w)}
 
     def _serve_encode(self, x):
-        loc, scale = self(assert_binary(x, "x"))
+        loc, scale = self(x)
         return {"loc": loc, "scale": scale}
 
     def _serve_decode(self, z):
@@ -157,7 +156,7 @@ class VAE(LatentVariableModel):
         return {"probs": tf.sigmoid(logits), "logits": logits}
 
     def _serve_reconstruct(self, x):
-        loc, _ = self(assert_binary(x, "x"))
+        loc, _ = self(x)
         return {"probs": tf.sigmoid(self.decoder_logits(loc))}
 
     def _serve_sample(self, num_samples, seed):
@@ -171,19 +170,23 @@ class VAE(LatentVariableModel):
         z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
         n = tf.TensorSpec([], tf.int32, name="num_samples")
         seed = tf.TensorSpec([], tf.int32, name="seed")
-        encode = Endpoint(self._serve_encode, [x], {"x": x_example}, "binary images -> loc, scale of q(z|x)")
+        images = {"x": Binary()}
+        samples = {"num_samples": Range(int, 1, MAX_SERVED_SAMPLES)}
+        encode = Endpoint(self._serve_encode, [x], {"x": x_example}, "binary images -> loc, scale of q(z|x)",
+                          checks=images)
         return {
             "serving_default": encode,
             "encode": encode,
             "decode": Endpoint(self._serve_decode, [z], {"z": rng.normal(size=(2, self.latent_dim)).astype(np.float32)},
                                "latents -> Bernoulli pixel probabilities and logits"),
             "reconstruct": Endpoint(self._serve_reconstruct, [x], {"x": x_example},
-                                    "binary images -> pixel probabilities at the posterior mean"),
+                                    "binary images -> pixel probabilities at the posterior mean", checks=images),
             "sample": Endpoint(self._serve_sample, [n, seed], {"num_samples": np.int32(3), "seed": np.int32(7)},
-                               "num_samples, seed -> prior samples z and their pixel probabilities"),
+                               "num_samples, seed -> prior samples z and their pixel probabilities", checks=samples),
             "score": Endpoint(self._score, [x, n, seed], {"x": x_example, "num_samples": np.int32(16),
                                                           "seed": np.int32(7)},
-                              "binary images -> per-image ELBO and importance-sampled log p(x) (nats)"),
+                              "binary images -> per-image ELBO and importance-sampled log p(x) (nats)",
+                              checks={**images, **samples}),
         }
 
     # === Config ===

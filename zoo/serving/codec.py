@@ -158,7 +158,12 @@ def json_to_array(value, dtype):
         array[:] = flat
         return array.reshape(shape)
     if dtype.kind == "f":
-        wide = np.array(leaves, dtype=np.float64)
+        try:
+            wide = np.array(leaves, dtype=np.float64)
+        except OverflowError:  # an integer beyond float64
+            bad = next(v for v in leaves if isinstance(v, int) and abs(v) > 1e308)
+            raise invalid(f"Cannot convert JSON value: {_show(bad)} to {tf_name(dtype)} without loss of "
+                          "precision.") from None
         finite = wide[np.isfinite(wide)]
         if dtype != np.float64 and finite.size and np.abs(finite).max() > np.finfo(dtype).max:
             bad = float(finite[np.argmax(np.abs(finite))])
@@ -190,6 +195,8 @@ def parse_json(body):
         raise invalid(f"JSON Parse error: {err.msg} at offset: {err.pos}") from None
     except RecursionError:
         raise invalid("JSON Parse error: document nested too deeply") from None
+    except ValueError as err:  # e.g. an integer of more than 4,300 digits (Python's conversion limit)
+        raise invalid(f"JSON Parse error: {str(err)[:200]}") from None
     if not isinstance(doc, dict):
         raise invalid(f"JSON Value: {_show(doc)} Is not object")
     return doc

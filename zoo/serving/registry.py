@@ -191,6 +191,29 @@ class Servable:
             batcher.close()
 
 
+def check_integrity(base, version):
+    """Checks the files of ``base/version`` against the sha256 manifest of ``base/card.json`` when there is one
+    (zoo artifacts have it; a bare TF Serving model folder has no card and is loaded as it is)."""
+    from zoo.card import ArtifactError, read_card_file, verify_files
+
+    card_path = base / "card.json"
+    if not card_path.exists():
+        return
+    card = read_card_file(card_path)
+    prefix = f"{version}/"
+    manifest = {k: v for k, v in (card.get("files") or {}).items() if k.startswith(prefix)}
+    if card.get("files") and not manifest:
+        raise ArtifactError(f"{base / str(version)}: not listed in {card_path} (a version published without it)")
+    verify_files(base, {"files": manifest})
+
+
+def _load_failure(err):
+    """One line saying why a version did not load (no protobuf or TensorFlow traceback)."""
+    message = getattr(err, "message", None) or str(err) or type(err).__name__
+    first = message.strip().splitlines()[0] if message.strip() else type(err).__name__
+    return f"{type(err).__name__}: {first[:300]}"
+
+
 class ModelRegistry:
     """Models by name, each with its loaded versions.
 
@@ -200,19 +223,32 @@ class ModelRegistry:
 
     def __init__(self, models, latest_only=False, batching=True, max_batch_size=64, batch_timeout_s=0.0,
                  warmup=True):
-        self.models = {}
+        """A version that does not load (a damaged SavedModel or warm-up file, a file whose sha256 differs
+        from its card's) is skipped and its reason kept in ``skipped`` ({"name/version": reason}), so one bad
+        artifact never stops the others; a registry with nothing loaded is an error listing the reasons."""
+        self.models, self.skipped = {}, {}
         for name, base in models.items():
             versions = config_lib.servable_versions(base)
             if not versions:
-                raise FileNotFoundError(f"model {name!r}: {base} has no numbered SavedModel version folder")
+                self.skipped[name] = f"{base} has no numbered SavedModel version folder"
+                continue
             if latest_only:
                 versions = versions[-1:]
-            self.models[name] = {}
             for version in versions:
                 log.info("loading %s version %d from %s", name, version, base)
-                self.models[name][version] = Servable(name, version, Path(base) / str(version), batching=batching,
-                                                      max_batch_size=max_batch_size, batch_timeout_s=batch_timeout_s,
-                                                      warmup=warmup)
+                try:
+                    check_integrity(Path(base), version)
+                    servable = Servable(name, version, Path(base) / str(version), batching=batching,
+                                        max_batch_size=max_batch_size, batch_timeout_s=batch_timeout_s, warmup=warmup)
+                except Exception as err:  # noqa: BLE001  (any failure to load skips this version, with the reason)
+                    reason = _load_failure(err)
+                    log.warning("skipping %s version %d: %s", name, version, reason)
+                    self.skipped[f"{name}/{version}"] = reason
+                    continue
+                self.models.setdefault(name, {})[version] = servable
+        if not self.models:
+            reasons = "; ".join(f"{k}: {v}" for k, v in self.skipped.items()) or "no model was given"
+            raise ServingError("FAILED_PRECONDITION", f"no model could be loaded ({reasons})")
 
     @classmethod
     def from_models_dir(cls, models_dir=None, names=None, **kwargs):
