@@ -7,6 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from zoo.training.distribute import configure_cpu_replicas  # noqa: E402
+from tests.babi_fixture import write_tiny_babi  # noqa: E402
 
 # Two logical CPU devices for the whole session (possible only before TensorFlow starts), so
 # MirroredStrategy tests can run on this 2-core machine; everything else uses /cpu:0 as usual.
@@ -36,6 +37,7 @@ def tiny_data_dir(tmp_path, monkeypatch):
     write_tiny_binarized_mnist(tmp_path)
     write_tiny_20news(tmp_path / "20news-nvdm")
     write_tiny_text_corpora(tmp_path)
+    write_tiny_babi(tmp_path)  # bAbI tasks 1 and 8 (tests/babi_fixture.py)
     monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))
     return tmp_path
 

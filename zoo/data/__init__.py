@@ -22,3 +22,5 @@ DATASETS["tinyshakespeare"] = DatasetSpec(text.load_char_text, text.char_text_fi
 DATASETS["ptb"] = DatasetSpec(text.load_ptb, text.ptb_files)
 
 __all__ = ["DATASETS", "DatasetSpec", "epoch_batches", "steps_per_epoch", "as_dataset", "data_root", "download", "load_binarized_mnist"]
+from zoo.data import babi  # noqa: E402  (bAbI question answering, issue 14)
+DATASETS["babi"] = DatasetSpec(babi.load_babi, babi.source_files)

@@ -10,3 +10,6 @@ from zoo.models.ngram_lm import NGramLanguageModel
 
 __all__ = ["LatentVariableModel", "VAE", "NVDM", "MixtureOfMultinomials", "LDA", "DocNADE", "RNNLanguageModel",
            "NGramLanguageModel"]
+from zoo.models.memn2n import MemN2N  # noqa: E402  (bAbI question answering, issue 14)
+from zoo.models.kvmemnn import KeyValueMemoryNetwork  # noqa: E402
+from zoo.models.bilstm_qa import BiLSTMReader  # noqa: E402

@@ -64,7 +64,7 @@ def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, mu
         return train, stream_steps(len(splits["train"]), global_batch, seq_len), valid
     train = shard_by_data(epoch_batches(splits["train"], global_batch, seed, first_epoch, recipe.epochs))
     valid = shard_by_data(as_dataset(splits["valid"], max(1000 // replicas, 1) * replicas, shuffle=False))
-    return train, steps_per_epoch(len(splits["train"]), global_batch), valid
+    return train, steps_per_epoch(_rows(splits["train"]), global_batch), valid
 
 
 def example_inputs(recipe, splits):
@@ -211,7 +211,7 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
            "best_epoch": best_epoch + first_epoch if best_epoch else None, "wall_seconds": round(wall, 1),
            "batch_size": global_batch, "replicas": replicas, "strategy": type(strategy).__name__,
            "deterministic": deterministic, "learning_rate": recipe.learning_rate,
-           "examples_per_second": round(len(history.get("loss", [])) * len(splits["train"]) / wall, 1) if wall else None,
+           "examples_per_second": round(len(history.get("loss", [])) * _rows(splits["train"]) / wall, 1) if wall else None,
            "examples": "tokens" if recipe.data.get("layout") == "stream" else "rows",
            "final_validation": {k: _last(v) for k, v in history.items() if k.startswith("val_")}}
     (run_dir / "fit.json").write_text(json.dumps(fit, indent=2) + "\n")  # survives a failed evaluation
@@ -282,6 +282,11 @@ def _accepts(fn, name):
     """Whether ``fn`` takes a keyword argument ``name`` (optional inputs of ``measure``, e.g. labels)."""
     import inspect
     return name in inspect.signature(fn).parameters
+
+
+def _rows(x):
+    """Examples in a split: rows of an array, or of the first array of a tuple ("questions" layout)."""
+    return len(x[0]) if isinstance(x, tuple) else len(x)
 
 
 def _last(values):
