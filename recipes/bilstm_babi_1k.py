@@ -19,7 +19,7 @@ def get_config():
         model={"class_name": "BiLSTMReader", "config": {
             "vocab_size": None, "memory_size": 50, "embedding_dim": 32, "hidden_units": 32, "dropout": 0.0,
             "loss_reduction": "mean", "seed": 0}},
-        data={"loader": "babi", "args": {"tasks": "all", "size": "1k"}, "layout": "questions"},
+        data={"loader": "babi_1k", "args": {"tasks": "all"}, "layout": "questions"},
         batch_size=16,
         learning_rate=1e-3,
         monitor="val_accuracy",

@@ -23,7 +23,7 @@ def get_config():
             "vocab_size": None, "memory_size": 50, "embedding_dim": 50, "hops": 3, "value_feature": "sentence",
             "temporal": True, "key_hashing": False, "random_noise": 0.1, "lr_halve_every": 15, "lr_halve_until": 60,
             "loss_reduction": "sum", "seed": 0}},
-        data={"loader": "babi", "args": {"tasks": "all", "size": "1k"}, "layout": "questions"},
+        data={"loader": "babi_1k", "args": {"tasks": "all"}, "layout": "questions"},
         batch_size=32,
         learning_rate=0.005,
         optimizer={"class_name": "SGD", "config": {"global_clipnorm": 40.0}},

@@ -27,7 +27,7 @@ def get_config():
             "temporal": True, "tying": "adjacent", "linear_start": True, "linear_start_max_epochs": 30,
             "linear_start_learning_rate": 0.005, "linear_start_patience": 3, "random_noise": 0.1,
             "lr_halve_every": 15, "lr_halve_until": 60, "loss_reduction": "sum", "seed": 0}},
-        data={"loader": "babi", "args": {"tasks": "all", "size": "1k"}, "layout": "questions"},
+        data={"loader": "babi_1k", "args": {"tasks": "all"}, "layout": "questions"},
         batch_size=32,
         learning_rate=0.01,
         optimizer={"class_name": "SGD", "config": {"global_clipnorm": 40.0}},

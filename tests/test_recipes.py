@@ -13,6 +13,7 @@ from zoo.training.run import make_pipelines
 SIGNATURES = {"VAE": {"serving_default", "encode", "score", "decode", "sample"},
               "RNNLanguageModel": {"serving_default", "generate", "generate_greedy", "generate_beam", "score"},
               "NGramLanguageModel": {"serving_default", "viterbi"}}
+SIGNATURES.update({c: {"serving_default", "answer"} for c in ("MemN2N", "KeyValueMemoryNetwork", "BiLSTMReader")})  # issue 14
 
 
 @pytest.mark.parametrize("name", recipe_names())

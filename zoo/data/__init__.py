@@ -23,4 +23,5 @@ DATASETS["ptb"] = DatasetSpec(text.load_ptb, text.ptb_files)
 
 __all__ = ["DATASETS", "DatasetSpec", "epoch_batches", "steps_per_epoch", "as_dataset", "data_root", "download", "load_binarized_mnist"]
 from zoo.data import babi  # noqa: E402  (bAbI question answering, issue 14)
-DATASETS["babi"] = DatasetSpec(babi.load_babi, babi.source_files)
+DATASETS["babi_1k"] = DatasetSpec(babi.loader("1k"), babi.source_files("1k"))
+DATASETS["babi_10k"] = DatasetSpec(babi.loader("10k"), babi.source_files("10k"))

@@ -241,12 +241,26 @@ def load_babi(tasks="all", size="1k", data_dir=None, memory_size=MEMORY_SIZE, li
             "vocabulary": vocabulary, "memory_size": memory_size, "notes": notes}
 
 
-def source_files(tasks="all", size="1k", data_dir=None, **unused):
-    files = []
-    for task in _tasks(tasks):
-        for split in ("train", "test"):
-            path = task_file(task, split, size, data_dir)
-            files.append(path if path.exists() or size != "10k" else task_file(task, split, "1k", data_dir))
+def loader(size):
+    """``load_babi`` for one size ("1k" or "10k"): the ``zoo.data.DATASETS`` entries "babi_1k", "babi_10k"."""
+    def load(tasks="all", **kwargs):
+        return load_babi(tasks, size=size, **kwargs)
+    return load
+
+
+def source_files(size):
+    """The files function of a ``DATASETS`` entry: every task file of that size present in the data folder (the
+    training run reads them all with ``tasks="all"``; a missing 10k training file is replaced by the 1k one)."""
+    def files(data_dir=None):
+        found = []
+        for task in ALL_TASKS:
+            for split in ("train", "test"):
+                path = task_file(task, split, size, data_dir)
+                if not path.exists() and size == "10k" and split == "train":
+                    path = task_file(task, split, "1k", data_dir)
+                if path.exists():
+                    found.append(path)
+        return found
     return files
 
 
