@@ -14,6 +14,8 @@ SIGNATURES = {"VAE": {"serving_default", "encode", "score", "decode", "sample"},
               "RNNLanguageModel": {"serving_default", "generate", "generate_greedy", "generate_beam", "score"},
               "NGramLanguageModel": {"serving_default", "viterbi"}}
 SIGNATURES.update({c: {"serving_default", "answer"} for c in ("MemN2N", "KeyValueMemoryNetwork", "BiLSTMReader")})  # issue 14
+SIGNATURES["RBM"] = {"serving_default", "hidden_probabilities", "free_energy", "sample", "log_prob"}  # issue 12
+SIGNATURES["ReplicatedSoftmax"] = SIGNATURES["RBM"] | {"encode", "score", "topics", "text"}  # issue 12
 
 
 @pytest.mark.parametrize("name", recipe_names())

@@ -87,6 +87,8 @@ def main(output_dir="demo", test_examples=500, num_samples=5000):
         from zoo.demo_topics import main as topic_table
         print()
         topic_table()
+    from zoo.demo_rbm import main as rbm_demo  # RBM Gibbs samples, AIS log-likelihood, RSM words (issue 12)
+    rbm_demo(output_dir)
     from zoo.demo_text import main as text_demo
     print()
     text_demo()

@@ -13,3 +13,5 @@ __all__ = ["LatentVariableModel", "VAE", "NVDM", "MixtureOfMultinomials", "LDA",
 from zoo.models.memn2n import MemN2N  # noqa: E402  (bAbI question answering, issue 14)
 from zoo.models.kvmemnn import KeyValueMemoryNetwork  # noqa: E402
 from zoo.models.bilstm_qa import BiLSTMReader  # noqa: E402
+from zoo.models.rbm import RBM  # noqa: E402,F401  (restricted Boltzmann machines, issue 12)
+from zoo.models.rsm import ReplicatedSoftmax  # noqa: E402,F401  (issue 12)
