@@ -89,6 +89,8 @@ def main(output_dir="demo", test_examples=500, num_samples=5000):
         topic_table()
     from zoo.demo_rbm import main as rbm_demo  # RBM Gibbs samples, AIS log-likelihood, RSM words (issue 12)
     rbm_demo(output_dir)
+    from zoo.demo_memory import main as memory_demo  # bAbI answers and attention heat maps (issue 14)
+    memory_demo(output_dir)
     from zoo.demo_text import main as text_demo
     print()
     text_demo()
