@@ -37,9 +37,9 @@ def get_config():
         epochs=EPOCHS,
         max_minutes=50,
         steps_per_execution=50,
-        evaluation={"num_samples": 100},
+        evaluation={"ais_runs": 100},
         expected={"test_log_prob": -86.0, "paper_log_prob": -86.34},
         toy={"model": {"config": {"hidden_units": 8, "num_chains": 10, "decay_steps": 2}},
              "data": {"args": {"limit": 100}}, "epochs": 1, "max_minutes": None, "steps_per_execution": 1,
-             "evaluation": {"num_samples": 4, "ais_temperatures": 50}},
+             "evaluation": {"ais_runs": 4, "ais_temperatures": 50}},
     )

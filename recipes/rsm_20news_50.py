@@ -39,9 +39,9 @@ def get_config():
         epochs=EPOCHS,
         max_minutes=12,
         steps_per_execution=20,
-        evaluation={"num_samples": 10},
+        evaluation={"ais_runs": 10},
         expected={"test_perplexity": 953.0, "paper_perplexity": 953.0},
         toy={"model": {"config": {"hidden_units": 4, "decay_steps": 2, "max_length": 300}},
              "data": {"args": {"limit": 60, "valid_size": 20}}, "batch_size": 16, "epochs": 1, "max_minutes": None,
-             "steps_per_execution": 1, "evaluation": {"num_samples": 4, "ais_temperatures": 20}},
+             "steps_per_execution": 1, "evaluation": {"ais_runs": 4, "ais_temperatures": 20}},
     )

@@ -136,7 +136,7 @@ def test_replicated_softmax_measures_perplexity_with_one_log_z_per_length():
     rng = np.random.RandomState(0)
     x = rng.poisson(0.6, size=(9, 12)).astype(np.float32)
     x[:, 0] += 1
-    metrics = model.measure(x, num_samples=20, ais_temperatures=200, seed=0)
+    metrics = model.measure(x, ais_runs=20, ais_temperatures=200, seed=0)
     lengths = x.sum(1)
     exact = {int(n): model.exact_log_partition(length=int(n)) for n in np.unique(lengths)}
     log_p = -model.free_energy(x).numpy() - np.array([exact[int(n)] for n in lengths])

@@ -332,12 +332,12 @@ class RBM(RBMBase):
         """log p(x) = -F(x) - log Z with the frozen AIS log Z (NaN before ``estimate_log_partition``): (B,)."""
         return -self.free_energy(self._checked(x)) - self.log_partition[0]
 
-    def measure(self, x, num_samples=None, ais_temperatures=None, seed=None, batch_size=1000):
-        """Test metrics (nats per example): AIS log Z with M = ``num_samples`` runs (default ``ais_runs``) and
+    def measure(self, x, ais_runs=None, ais_temperatures=None, seed=None, batch_size=1000, num_samples=None):
+        """Test metrics (nats per example): AIS log Z with M = ``ais_runs`` runs (default: the model's) and
         its +-3 std interval, the mean log p(x) = -F(x) - log Z and its interval, and the exact values when
-        H <= 20."""
+        H <= 20. ``num_samples`` is accepted (``zoo evaluate`` passes its importance-sample count) and unused."""
         x = check_feature_size(check_binary(x, "x"), self.input_size, "x")
-        estimate = self.estimate_log_partition(num_samples, ais_temperatures, seed)
+        estimate = self.estimate_log_partition(ais_runs, ais_temperatures, seed)
         free = np.concatenate([self.free_energy(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
         mean_neg_free = float(-free.astype(np.float64).mean())
         metrics = {"log_prob": mean_neg_free - estimate.log_z, "log_prob_lower": mean_neg_free - estimate.upper,

@@ -177,23 +177,23 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
               else tf.constant(self._test_documents(start)[0]))
         return self.gibbs(v0, steps, tf.constant([seed, 1])).numpy()
 
-    def measure(self, x, labels=None, num_samples=None, ais_temperatures=None, seed=None, batch_size=1000,
-                coherence_words=10, bucket=32):
-        """Test metrics on counts x (N, V), by AIS (one log Z per distinct length, M = ``num_samples`` runs,
-        default ``ais_runs``): perplexity (per document, the NVDM table's) and corpus_perplexity, with the
+    def measure(self, x, labels=None, ais_runs=None, ais_temperatures=None, seed=None, batch_size=1000,
+                coherence_words=10, bucket=32, num_samples=None):
+        """Test metrics on counts x (N, V), by AIS (one log Z per distinct length, M = ``ais_runs`` runs,
+        default: the model's): perplexity (per document, the NVDM table's) and corpus_perplexity, with the
         perplexities at the ends of the +-3 std intervals of the log Z's; log_likelihood (mean nats per
         document); npmi of every hidden unit's top words. Freezes the log Z table into the model.
-        ``labels`` is accepted and unused."""
+        ``labels`` and ``num_samples`` (``zoo evaluate``'s importance-sample count) are accepted and unused."""
         x, lengths = self._test_documents(x)
         if lengths.max() > self.max_length:
             raise ValueError(f"x: a document of {int(lengths.max())} tokens > max_length={self.max_length}")
-        estimates, seconds = self.estimate_log_partitions(lengths, num_samples, ais_temperatures, seed, bucket)
+        estimates, seconds = self.estimate_log_partitions(lengths, ais_runs, ais_temperatures, seed, bucket)
         self.freeze_log_partition(estimates)
         free = np.concatenate([self.free_energy(x[i:i + batch_size]).numpy()
                                for i in range(0, len(x), batch_size)]).astype(np.float64)
         table = np.array([estimates[int(n)] for n in lengths])            # (N, 3)
         log_p = -free - table[:, 0]
-        runs, temperatures, _ = self._ais_settings(num_samples, ais_temperatures, seed)
+        runs, temperatures, _ = self._ais_settings(ais_runs, ais_temperatures, seed)
         return {**self.perplexity_metrics(log_p, lengths),
                 "perplexity_lower": self.perplexity_metrics(-free - table[:, 1], lengths)["perplexity"],
                 "perplexity_upper": self.perplexity_metrics(-free - table[:, 2], lengths)["perplexity"],
