@@ -185,3 +185,21 @@ def test_models_round_trip_their_config(cls, small_model):
     a, b = clone.answer(story, "where is p1"), model.answer(story, "where is p1")
     assert a["answer"] == b["answer"] and a["probability"] == pytest.approx(b["probability"], rel=1e-5)
     assert ("attention" in a) == cls.has_attention
+
+
+def test_cli_answers_from_a_published_model(small_model, tmp_path, monkeypatch, capsys):
+    from zoo.cli import main
+    from zoo.training.artifact import publish
+
+    example = tuple(tf.constant(a) for a in small_model.story_inputs(["p1 went to l2"], "where is p1"))
+    publish(small_model, example, {"name": "tiny-babi", "metrics": {}}, folder=tmp_path / "models" / "tiny-babi")
+    monkeypatch.setenv("ZOO_MODELS_DIR", str(tmp_path / "models"))
+    story = tmp_path / "story.txt"
+    story.write_text("1 p1 went to l2.\n2 p2 went to l3.\n")
+    assert main(["answer", "tiny-babi", "--story", str(story), "--question", "Where is p2?"]) == 0
+    printed = capsys.readouterr().out
+    want = small_model.answer(["p1 went to l2.", "p2 went to l3."], "Where is p2?")
+    assert f"answer:   {want['answer']}" in printed and "hop 2" in printed and "2 p2 went to l3." in printed
+    story.write_text("1 p1 went to l2.\n2 Where is p1?\tl2\t1\n")
+    assert main(["answer", "tiny-babi", "--story", str(story), "--question", "Where is p1?"]) != 0
+    assert "story.txt:2: a question line" in capsys.readouterr().err
