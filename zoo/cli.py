@@ -16,6 +16,14 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+class CommandError(Exception):
+    """A command's own failure, with the message a user reads and the exit status (1 run-time, 2 usage)."""
+
+    def __init__(self, message, status=1):
+        super().__init__(message)
+        self.status = status
+
+
 def cmd_list(args):
     from zoo import hub
     from zoo.card import ArtifactError
@@ -89,7 +97,7 @@ def generate_text(model, args):
     params = {"greedy": {}, "beam": {"beam_width": args.beam_width, "length_penalty": args.length_penalty},
               "sample": {"temperature": args.temperature, "top_k": args.top_k, "top_p": args.top_p}}
     if args.decoder not in params:
-        raise SystemExit(f"zoo sample: unknown decoder {args.decoder!r}; choose from {sorted(params)}")
+        raise CommandError(f"unknown decoder {args.decoder!r}; choose from {sorted(params)}", status=2)
     num = args.num or 1
     prompts = [args.prompt] * (num if args.decoder == "sample" else 1)
     extra = {"seed": args.seed} if args.decoder == "sample" else {}
@@ -134,7 +142,7 @@ def cmd_export(args):
                 entry["c_api"] = check_with_c_api(model, version_dir)
             except (AssertionError, CApiError) as err:
                 print(json.dumps(report, indent=2))
-                raise SystemExit(f"zoo export: {version_dir} fails the TF C API check: {err}") from None
+                raise CommandError(f"{version_dir} fails the TF C API check: {err}") from None
     if not args.check:
         from zoo.card import file_manifest
         card_path = folder / "card.json"
@@ -155,8 +163,8 @@ def cmd_serve(args):
                        grpc_port=args.grpc_port, max_request_bytes=args.max_request_bytes,
                        latest_only=args.latest_only, batching=not args.no_batching,
                        max_batch_size=args.max_batch_size, batch_timeout_s=args.batch_timeout_micros / 1e6)
-    except (OSError, ServingError) as err:  # a port in use, a failing warm-up record
-        raise SystemExit(f"zoo serve: {err}") from None
+    except (OSError, ServingError) as err:  # a port in use, no model that loads
+        raise CommandError(str(err)) from None
     for name in server.registry.names():
         print(f"serving {name} versions {sorted(server.registry.versions(name))}")
     for name, reason in server.registry.skipped.items():
@@ -308,6 +316,8 @@ def main(argv=None):
 
 def describe_error(err):
     """(exit status, one-line message) for an exception that reached the command line."""
+    if isinstance(err, CommandError):
+        return err.status, str(err)
     if isinstance(err, KeyError):  # unknown recipe, model, class: the message is the first argument
         return 2, str(err.args[0]) if err.args else "unknown name"
     message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

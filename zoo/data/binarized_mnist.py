@@ -10,11 +10,13 @@ Two file formats are read from ``<data root>/binarized_mnist/``:
 The test split of the shared copy is sorted by class: the pipelines shuffle.
 """
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from zoo.data.files import data_root, download
+from zoo.data.reading import DataFileError, excerpt, line_error, text_lines
 from zoo.data.validation import check_binary
 
 SPLITS = {"train": 50000, "valid": 10000, "test": 10000}
@@ -43,13 +45,20 @@ def _validated(array, what):
 def read_npz(path, split):
     """uint8 (N, 784) array ``split`` of an ``.npz``; errors name the file and the key."""
     _check_split(split)
+    if not zipfile.is_zipfile(path):
+        raise DataFileError(f"{path}: not a .npz file, or a truncated one (an .npz is a zip archive of .npy "
+                            "arrays, with its directory at the end)")
     try:
-        with np.load(path) as archive:
+        with np.load(path, allow_pickle=False) as archive:
             if split not in archive.files:
-                raise ValueError(f"{path}: no array {split!r} (has {archive.files})")
+                raise DataFileError(f"{path}: no array {split!r} (has {archive.files})")
             array = archive[split]
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
-        raise ValueError(f"{path}: not a readable .npz file ({err})") from None
+    except DataFileError:
+        raise
+    except ValueError as err:  # an object (pickled) array: never unpickled, it could run code
+        raise DataFileError(f"{path}[{split!r}]: not a plain numeric array ({str(err)[:120]})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, KeyError) as err:  # not a zip, a truncated member
+        raise DataFileError(f"{path}: not a readable .npz file ({type(err).__name__}: {str(err)[:120]})") from None
     return _validated(array, f"{path}[{split!r}]")
 
 
@@ -62,19 +71,18 @@ def read_amat(path):
         raise ValueError(f"{path}: this .amat is a MATLAB v5 binary file, not Larochelle's text format; "
                          "use binarized_mnist.npz or the original text files")
     rows = []
-    with open(path, "r", encoding="ascii", errors="strict") as f:
-        for line_number, line in enumerate(f, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            if len(fields) != PIXELS:
-                raise ValueError(f"{path}:{line_number}: expected {PIXELS} values, found {len(fields)}")
-            if any(v not in ("0", "1") for v in fields):
-                bad = next(v for v in fields if v not in ("0", "1"))
-                raise ValueError(f"{path}:{line_number}: expected 0/1 values, found {bad!r}")
-            rows.append(np.frombuffer(" ".join(fields).encode()[::2], dtype=np.uint8) - ord("0"))
+    for line_number, line in text_lines(path, "image file", encoding="ascii"):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != PIXELS:
+            raise line_error(path, line_number, f"expected {PIXELS} values, found {len(fields)}")
+        if any(v not in ("0", "1") for v in fields):
+            bad = next(v for v in fields if v not in ("0", "1"))
+            raise line_error(path, line_number, f"expected 0/1 values, found {excerpt(bad)}")
+        rows.append(np.frombuffer(" ".join(fields).encode()[::2], dtype=np.uint8) - ord("0"))
     if not rows:
-        raise ValueError(f"{path}: no images")
+        raise DataFileError(f"{path}: no images")
     return np.stack(rows)
 
 

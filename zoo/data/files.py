@@ -8,6 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -49,8 +50,14 @@ def download(url, destination, sha256):
     fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=destination.name + ".")
     os.close(fd)
     try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
-            shutil.copyfileobj(response, out)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+                shutil.copyfileobj(response, out)
+        except (urllib.error.URLError, OSError) as err:  # offline, a proxy, a 404: say which file is missing
+            reason = getattr(err, "reason", err)
+            raise FileNotFoundError(f"{destination} is missing and could not be downloaded from {url} ({reason}); "
+                                    f"put the file there (see the dataset's SOURCE.md) or point $ZOO_DATA_DIR at "
+                                    "a folder that holds it") from None
         actual = sha256_of(tmp)
         if actual != sha256:
             raise IOError(f"download of {url} has sha256 {actual}, expected {sha256}; not saved")

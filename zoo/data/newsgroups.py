@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.files import data_root, download
+from zoo.data.reading import DataFileError, excerpt, line_error, text_lines
 
 FOLDER = "20news-nvdm"
 FILES = {"train": "train.feat", "test": "test.feat"}
@@ -86,50 +87,55 @@ class Corpus:
 
 
 def read_vocab(path):
-    """The words of ``vocab.new`` (``word count`` a line), in index order."""
-    words = []
-    with open(path, encoding="utf-8") as f:
-        for line_number, line in enumerate(f, start=1):
-            fields = line.split()
-            if not fields:
-                raise ValueError(f"{path}:{line_number}: empty vocabulary line")
-            words.append(fields[0])
-    if len(set(words)) != len(words):
-        raise ValueError(f"{path}: repeated vocabulary words")
+    """The words of ``vocab.new`` (``word count`` a line), in index order; errors name the file and line."""
+    words, first_seen = [], {}
+    for line_number, line in text_lines(path, "vocabulary file"):
+        fields = line.split()
+        if not fields:
+            raise line_error(path, line_number, "empty vocabulary line (expected 'word count')")
+        word = fields[0]
+        if word in first_seen:
+            raise line_error(path, line_number, f"word {excerpt(word)} repeats line {first_seen[word]}")
+        first_seen[word] = line_number
+        words.append(word)
+    if not words:
+        raise DataFileError(f"{path}: no words (an empty vocabulary file)")
     return words
 
 
-def read_feat(path, vocab_size=VOCAB_SIZE, skip_malformed=False):
-    """A ``Corpus`` from an NVDM ``.feat`` file; see the module doc for the checks."""
+def read_feat(path, vocab_size=VOCAB_SIZE, skip_malformed=False, num_labels=NEWSGROUPS):
+    """A ``Corpus`` from an NVDM ``.feat`` file; see the module doc for the checks. Labels must lie in
+    1..``num_labels`` (the 20 newsgroups)."""
     indptr, indices, counts, labels = [0], [], [], []
     skipped = 0
-    with open(path, encoding="utf-8") as f:
-        for line_number, line in enumerate(f, start=1):
-            try:
-                label, words, numbers = _parse_line(line, vocab_size)
-            except ValueError as err:
-                if skip_malformed:
-                    skipped += 1
-                    continue
-                raise ValueError(f"{path}:{line_number}: {err}") from None
-            labels.append(label)
-            indices.extend(words)
-            counts.extend(numbers)
-            indptr.append(len(indices))
+    for line_number, line in text_lines(path, "document file"):
+        try:
+            label, words, numbers = _parse_line(line, vocab_size, num_labels)
+        except ValueError as err:
+            if skip_malformed:
+                skipped += 1
+                continue
+            raise line_error(path, line_number, str(err)) from None
+        labels.append(label)
+        indices.extend(words)
+        counts.extend(numbers)
+        indptr.append(len(indices))
     if not labels:
-        raise ValueError(f"{path}: no documents" + (f" ({skipped} malformed lines skipped)" if skipped else ""))
+        raise DataFileError(f"{path}: no documents" + (f" ({skipped} malformed lines skipped)" if skipped else ""))
     return Corpus(np.asarray(indptr, np.int64), np.asarray(indices, np.int32), np.asarray(counts, np.float32),
                   np.asarray(labels, np.int32), int(vocab_size), skipped, str(path))
 
 
-def _parse_line(line, vocab_size):
+def _parse_line(line, vocab_size, num_labels=NEWSGROUPS):
     fields = line.split()
     if not fields:
         raise ValueError("empty line (no label, no words)")
     try:
         label = int(fields[0])
     except ValueError:
-        raise ValueError(f"label {fields[0]!r} is not an integer") from None
+        raise ValueError(f"label {excerpt(fields[0])} is not an integer") from None
+    if not 1 <= label <= num_labels:
+        raise ValueError(f"label {label} out of range 1..{num_labels}")
     words, numbers, seen = [], [], set()
     for pair in fields[1:]:
         idx, sep, count = pair.partition(":")
@@ -138,11 +144,11 @@ def _parse_line(line, vocab_size):
                 raise ValueError
             idx, count = int(idx), int(count)
         except ValueError:
-            raise ValueError(f"bad pair {pair!r}, expected idx:count with integers") from None
+            raise ValueError(f"bad pair {excerpt(pair)}, expected idx:count with integers") from None
         if not 1 <= idx <= vocab_size:
-            raise ValueError(f"word index {idx} out of range 1..{vocab_size} (1-based) in {pair!r}")
+            raise ValueError(f"word index {idx} out of range 1..{vocab_size} (1-based) in {excerpt(pair)}")
         if count < 0:
-            raise ValueError(f"negative count in {pair!r}")
+            raise ValueError(f"negative count in {excerpt(pair)}")
         if idx in seen:
             raise ValueError(f"word index {idx} repeated")
         seen.add(idx)

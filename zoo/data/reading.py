@@ -1,7 +1,7 @@
 """The one boundary where the zoo reads users' files: errors name the file, the line (and column) and quote
 at most a short excerpt of the offending input, however large the file or the line.
 
-    for number, line in text_lines(path):   # UTF-8, "path:line:column: not UTF-8 ..." on bad bytes
+    for number, line in text_lines(path):   # UTF-8; "path:line:column: not UTF-8 text ..." on bad bytes
         ...
         raise line_error(path, number, "expected 'label idx:count ...'", line)
 """
@@ -28,16 +28,17 @@ def line_error(path, line_number, problem, line=None):
     return DataFileError(f"{path}:{line_number}: {problem}{quoted}")
 
 
-def decode_utf8(data, path):
+def decode_text(data, path, encoding="utf-8"):
     """``data`` (bytes of the file at ``path``) as text; bad bytes raise ``DataFileError`` naming
-    ``path:line:column``."""
+    ``path:line:column`` and the byte."""
     try:
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise DataFileError(f"{path}:{line}:{column}: not UTF-8 text (byte 0x{data[err.start]:02x}); the "
-                            "zoo reads UTF-8 files") from None
+        name = {"utf-8": "UTF-8", "ascii": "ASCII"}.get(encoding, encoding)
+        raise DataFileError(f"{path}:{line}:{column}: not {name} text (byte 0x{data[err.start]:02x}); this file "
+                            f"must be {name}") from None
 
 
 def read_bytes(path, what="file"):
@@ -49,11 +50,11 @@ def read_bytes(path, what="file"):
     return path.read_bytes()
 
 
-def read_text(path, what="file"):
-    """The whole UTF-8 text of ``path`` (see ``decode_utf8``)."""
-    return decode_utf8(read_bytes(path, what), path)
+def read_text(path, what="file", encoding="utf-8"):
+    """The whole text of ``path`` (see ``decode_text``)."""
+    return decode_text(read_bytes(path, what), path, encoding)
 
 
-def text_lines(path, what="file"):
-    """(line number from 1, line with its newline) for each line of the UTF-8 file ``path``."""
-    return enumerate(read_text(path, what).splitlines(keepends=True), start=1)
+def text_lines(path, what="file", encoding="utf-8"):
+    """(line number from 1, line with its newline) for each line of the text file ``path``."""
+    return enumerate(read_text(path, what, encoding).splitlines(keepends=True), start=1)

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.files import data_root, download
+from zoo.data.reading import read_text
 
 UNKNOWN = "<unk>"
 END_OF_SENTENCE = "<eos>"
@@ -135,15 +136,9 @@ def split_words(text):
 
 
 def read_utf8(path):
-    """The text of ``path``; ``ValueError`` naming the file, line and column of the first bad byte."""
-    data = Path(path).read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise ValueError(f"{path}:{line}:{column}: not UTF-8 text (byte 0x{data[err.start]:02x}: {err.reason})") \
-            from None
+    """The text of ``path``; ``DataFileError`` (a ValueError) naming the file, line and column of the first bad
+    byte (``zoo.data.reading``)."""
+    return read_text(path, "text file")
 
 
 def tokenize(text, vocabulary, batch_lines=1024):

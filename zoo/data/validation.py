@@ -15,7 +15,7 @@ def check_binary(x, what):
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{what}: expected binary values in {{0, 1}} for a Bernoulli likelihood, found "
-                         f"{int(bad.sum())} other value(s), first {x[index]!r} at index {index}")
+                         f"{int(bad.sum())} other value(s), first {x[index].item()!r} at index {index}")
     return x
 
 
@@ -56,8 +56,8 @@ class Finite:
 
     def graph_check(self, name, x):
         ok = tf.math.is_finite(tf.cast(x, tf.float32))
-        return tf.debugging.Assert(tf.reduce_all(ok), [f"input '{name}' must hold finite numbers (no NaN or "
-                                                       "Inf); first bad rows:", _bad_rows(ok)], name=f"check_{name}")
+        return tf.debugging.Assert(tf.reduce_all(ok), [f"input {name}: must hold finite numbers (no NaN "
+                                                       "or Inf); first bad rows:", _bad_rows(ok)], name=f"check_{name}")
 
 
 class Binary:
@@ -65,7 +65,7 @@ class Binary:
 
     def graph_check(self, name, x):
         ok = tf.logical_or(tf.equal(x, 0.0), tf.equal(x, 1.0))
-        return tf.debugging.Assert(tf.reduce_all(ok), [f"input '{name}' must hold only 0 and 1; first bad rows:",
+        return tf.debugging.Assert(tf.reduce_all(ok), [f"input {name}: must hold only 0 and 1; first bad rows:",
                                                        _bad_rows(ok)], name=f"check_{name}")
 
 
@@ -77,14 +77,14 @@ class Counts:
 
     def graph_check(self, name, x):
         ok = tf.logical_and(tf.math.is_finite(x), tf.logical_and(x >= 0.0, tf.equal(x, tf.round(x))))
-        check = tf.debugging.Assert(tf.reduce_all(ok), [f"input '{name}' must hold non-negative integer word "
+        check = tf.debugging.Assert(tf.reduce_all(ok), [f"input {name}: must hold non-negative integer word "
                                                         "counts; first bad rows:", _bad_rows(ok)])
         if not self.nonempty:
             return check
         has_words = tf.reduce_sum(tf.where(ok, x, 0.0), axis=1) > 0
         with tf.control_dependencies([check]):
             return tf.debugging.Assert(tf.reduce_all(has_words), [
-                f"input '{name}': every document must hold at least one word (a per-word perplexity of an "
+                f"input {name}: every document must hold at least one word (a per-word perplexity of an "
                 "empty document is undefined); empty rows:", _bad_rows(has_words)], name=f"check_{name}")
 
 
@@ -93,8 +93,8 @@ class Utf8:
 
     def graph_check(self, name, x):
         ok = tf.equal(tf.strings.unicode_transcode(x, "UTF-8", "UTF-8", errors="replace"), x)
-        return tf.debugging.Assert(tf.reduce_all(ok), [f"input '{name}' must be UTF-8 text; first rows that are "
-                                                       "not:", _bad_rows(ok)], name=f"check_{name}")
+        return tf.debugging.Assert(tf.reduce_all(ok), [f"input {name}: must be UTF-8 text; first rows that "
+                                                       "are not:", _bad_rows(ok)], name=f"check_{name}")
 
 
 def default_check(dtype):
@@ -148,7 +148,8 @@ class Range:
 
     def graph_check(self, name, value):
         """A core-op assertion that every entry of ``value`` (a tensor) is in range; a serving request with a bad
-        value fails with InvalidArgument "<name> must be <range>, got <value>"."""
+        value fails with InvalidArgument "input <name>: must be <range>, got <value>" (no quotes: TF's Assert
+        escapes them)."""
         value = tf.convert_to_tensor(value)
         x = tf.cast(value, tf.float64)
         ok = tf.reduce_all(tf.math.is_finite(x))
@@ -156,7 +157,8 @@ class Range:
             ok = tf.logical_and(ok, tf.reduce_all(x > self.low if self.low_open else x >= self.low))
         if self.high is not None:
             ok = tf.logical_and(ok, tf.reduce_all(x <= self.high))
-        return tf.debugging.Assert(ok, [f"{name} must be {self.describe()}, got", value], name=f"check_{name}")
+        return tf.debugging.Assert(ok, [f"input {name}: must be {self.describe()}, got", value],
+                                   name=f"check_{name}")
 
     def accepts(self, value):
         if self.kind is int and (isinstance(value, bool) or not float(value).is_integer()):

@@ -55,10 +55,12 @@ class Endpoint:
         return ops
 
     def guarded_fn(self, *args):
-        """``fn`` after every input check; each output passes through an identity under the checks, so no
-        output (not even an input returned as is) is computed from an unchecked request."""
+        """``fn`` on the inputs after every input check: ``fn`` reads each input through an identity that
+        depends on the checks (a data dependency, which survives function inlining where a control dependency
+        on the call alone did not), and each output passes through one too."""
         with tf.control_dependencies(self.input_checks(*args)):
-            outputs = self.fn(*args)
+            checked = [tf.identity(arg) for arg in args]
+            outputs = self.fn(*checked)
             return {key: tf.identity(value) for key, value in outputs.items()}
 
     def call_with_example(self):

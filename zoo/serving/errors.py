@@ -57,6 +57,11 @@ def from_tf_error(err):
 
 
 def _first_lines(message, limit=2000):
-    """TF messages carry a long graph/stack trace after the first lines; keep the useful head."""
+    """TF messages carry a long graph/stack trace after the first lines; keep the useful part: for a failed
+    input check (a core-op Assert), its "assertion failed: [...]" text alone, as a client needs it."""
     message = str(message).strip()
+    start = message.find("assertion failed:")
+    if start >= 0:
+        end = message.find("\n\t [[", start)
+        message = message[start:end if end > 0 else None].strip()
     return message if len(message) <= limit else message[:limit] + " ..."
