@@ -1,4 +1,4 @@
-"""Model families of the zoo; importing this module registers every class with the hub."""
+"""Model families of the zoo; importing this module registers every class (``zoo.registry``)."""
 from zoo.models.latent import LatentVariableModel
 from zoo.models.vae import VAE
 from zoo.models.nvdm import NVDM
