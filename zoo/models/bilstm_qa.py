@@ -28,7 +28,8 @@ def story_words(stories):
 class BiLSTMReader(BabiQAModel, keras.Model):
     """Stories (B, M, L) and questions (B, Lq) int32 -> answer logits (B, V).
 
-    Args: vocab_size, memory_size (the statements read, most recent), embedding_dim, hidden_units (H, per
+    Args: vocab_size, memory_size (the statements read: the most recent ones of the batch's memory slots; fewer
+      than the data's 50 make long stories much cheaper to read), embedding_dim, hidden_units (H, per
       direction), dropout (on the embeddings and the concatenated states), vocabulary, loss_reduction, seed.
     """
 
@@ -59,7 +60,7 @@ class BiLSTMReader(BabiQAModel, keras.Model):
         self.built = True
 
     def answer_logits(self, stories, questions, training=False, seed=None):
-        words = story_words(tf.cast(stories, tf.int32))
+        words = story_words(tf.cast(stories, tf.int32)[:, : self.memory_size])  # the memory_size most recent
         questions = tf.cast(questions, tf.int32)
         story_state = self.story_reader(self.drop(self.embedding(words), training=training),
                                         mask=tf.not_equal(words, 0), training=training)
