@@ -314,3 +314,39 @@ def test_zip_of_npz_is_closed_after_an_error(tmp_path):
         binarized_mnist.read_npz(path, "train")
     with zipfile.ZipFile(path) as archive:
         assert archive.namelist() == ["valid.npy"]
+
+
+# === The shipped artifacts carry the checks too (what stock TF Serving loads) ===
+def _shipped_names():
+    from zoo.paths import REPO_ROOT
+    return sorted(p.parent.name for p in (REPO_ROOT / "saved_models").glob("*/card.json"))
+
+
+@pytest.mark.parametrize("name", _shipped_names())
+def test_shipped_signatures_refuse_non_finite_floats_and_non_utf8_text(name):
+    """Every signature of every shipped artifact with a float or string input, fed its card's example request
+    with one value spoiled (NaN, or bytes that are not UTF-8), fails with InvalidArgument naming the input."""
+    import json
+
+    from zoo.paths import REPO_ROOT
+    folder = REPO_ROOT / "saved_models" / name
+    card = json.loads((folder / "card.json").read_text())
+    loaded = tf.saved_model.load(str(folder / "1"))
+    tried = 0
+    for signature, doc in card["signatures"].items():
+        fn = loaded.signatures[signature]
+        for key, spec in doc["inputs"].items():
+            if spec["dtype"] not in ("float32", "string"):
+                continue
+            inputs = {k: tf.constant(v, dtype=doc["inputs"][k]["dtype"])
+                      for k, v in doc["example_request"]["inputs"].items()}
+            value = np.array(inputs[key].numpy())  # 0-d for scalars, so the assignment below lands
+            if spec["dtype"] == "float32":
+                value.reshape(-1)[0] = np.nan
+            else:
+                value.reshape(-1)[0] = b"\xff\xfe"
+            inputs[key] = tf.constant(value)
+            with pytest.raises(tf.errors.InvalidArgumentError, match=f"input {key}: must"):
+                fn(**inputs)
+            tried += 1
+    assert tried or name.startswith("ngram"), f"{name}: no float or string input to spoil"
