@@ -105,6 +105,9 @@ class RBMBase(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.free_energy_tracker = keras.metrics.Mean(name="free_energy")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_error")
+        # the learning-rate decay factor reached: strictly decreasing while it decays, so a recipe monitoring
+        # val_learning_rate_factor (mode min) keeps the last epoch (PCD's model is the one at the decayed rate)
+        self.decay_tracker = keras.metrics.Mean(name="learning_rate_factor")
         self.build()
 
     # === Parameters (every shape is known from the config: __init__ builds) ===
@@ -205,6 +208,8 @@ class RBMBase(keras.Model):
         return self.track(v0, tf.cast(self.seed_generator.next(), tf.int32))
 
     def track(self, v, seed):
+        if getattr(self, "optimizer", None) is not None:
+            self.decay_tracker.update_state(self.learning_rate_factor(tf.cast(self.optimizer.iterations, tf.int32)))
         self.free_energy_tracker.update_state(self.free_energy(v))
         self.reconstruction_tracker.update_state(self.reconstruction_error(v, _child(seed, 0)))
         self.loss_tracker.update_state(self.monitored_loss(v, _child(seed, 1)))
@@ -212,7 +217,7 @@ class RBMBase(keras.Model):
 
     @property
     def metrics(self):
-        return [self.loss_tracker, self.free_energy_tracker, self.reconstruction_tracker]
+        return [self.loss_tracker, self.free_energy_tracker, self.reconstruction_tracker, self.decay_tracker]
 
     # === Partition function and log-likelihood ===
     def exact_log_partition(self, **kwargs):
