@@ -28,7 +28,7 @@ def get_config():
         monitor_mode="max",
         epochs=10,
         steps_per_execution=20,
-        max_minutes=40,
+        max_minutes=15,
         evaluation={"batch_size": 500},
         expected={"test_mean_error": 50.0, "paper_lstm_test_mean_error": 51.3},
         toy={"model": {"config": {"embedding_dim": 4, "hidden_units": 4}}, "data": {"args": {"tasks": [1, 8],

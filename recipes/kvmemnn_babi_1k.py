@@ -32,7 +32,7 @@ def get_config():
         epochs=60,
         steps_per_execution=50,
         jit_compile=True,
-        max_minutes=45,
+        max_minutes=10,
         evaluation={"batch_size": 1000},
         expected={"test_mean_error": 20.0},
         toy={"model": {"config": {"embedding_dim": 8, "hops": 2}}, "data": {"args": {"tasks": [1, 8], "limit": 20}},

@@ -36,7 +36,7 @@ def get_config():
         epochs=90,
         steps_per_execution=50,
         jit_compile=True,
-        max_minutes=60,
+        max_minutes=10,
         evaluation={"batch_size": 1000},
         expected={"test_mean_error": 12.0, "paper_test_mean_error": 12.4},
         toy={"model": {"config": {"embedding_dim": 8, "hops": 2}}, "data": {"args": {"tasks": [1, 8], "limit": 20}},
