@@ -25,3 +25,5 @@ __all__ = ["DATASETS", "DatasetSpec", "epoch_batches", "steps_per_epoch", "as_da
 from zoo.data import babi  # noqa: E402  (bAbI question answering, issue 14)
 DATASETS["babi_1k"] = DatasetSpec(babi.loader("1k"), babi.source_files("1k"))
 DATASETS["babi_10k"] = DatasetSpec(babi.loader("10k"), babi.source_files("10k"))
+from zoo.data import sentences  # noqa: E402  (PTB as padded sentences: the sentence VAE, issue 10)
+DATASETS["ptb_sentences"] = DatasetSpec(sentences.load_ptb_sentences, sentences.ptb_sentence_files)

@@ -15,3 +15,4 @@ from zoo.models.kvmemnn import KeyValueMemoryNetwork  # noqa: E402
 from zoo.models.bilstm_qa import BiLSTMReader  # noqa: E402
 from zoo.models.rbm import RBM  # noqa: E402,F401  (restricted Boltzmann machines, issue 12)
 from zoo.models.rsm import ReplicatedSoftmax  # noqa: E402,F401  (issue 12)
+from zoo.models.sentence_vae import SentenceVAE  # noqa: E402  (Bowman et al. 2016, issue 10)

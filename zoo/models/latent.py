@@ -63,9 +63,11 @@ class LatentVariableModel(keras.Model):
         raise NotImplementedError
 
     # === Objective ===
-    def objective_terms(self, x, posterior, seed):
+    def objective_terms(self, x, posterior, seed, training=False):
         """Per-example terms, each (B,): reconstruction E_q log p(x|z), kl, elbo, and ``bound``, the
-        quantity trained on (the ELBO with the annealed KL weight for k = 1, L_k for k > 1)."""
+        quantity trained on (the ELBO with the annealed KL weight for k = 1, L_k for k > 1). ``training``
+        lets a subclass corrupt its inputs or reshape the trained bound (the sentence VAE's word dropout and
+        free bits); the reported ELBO stays the plain one."""
         prior = self.prior()
         k = self.num_importance_samples
         if k == 1:
@@ -83,7 +85,7 @@ class LatentVariableModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """-mean(bound) over the batch, plus any layer losses; updates the term trackers."""
-        terms = self.objective_terms(x, self.posterior_from_params(y_pred), step_seed(self))
+        terms = self.objective_terms(x, self.posterior_from_params(y_pred), step_seed(self), training=training)
         loss = -tf.reduce_mean(terms["bound"])
         if self.losses:
             loss += tf.add_n(self.losses)

@@ -1,0 +1,32 @@
+"""Sentence VAE on Penn Treebank in Bowman et al. (2016)'s language-modelling configuration (their Table 2).
+
+    zoo train sentence_vae_ptb_bowman
+
+Single-layer LSTM encoder and decoder of 191 units, 353-dimensional word embeddings shared by both, 13 latent
+dimensions, z to the decoder's initial state only; logistic KL annealing and word dropout (the paper's two
+tricks), Adam, batches of 32 sentences, the best epoch by the validation loss (the test set is never looked at).
+Paper: test NLL 101 per sentence with KL 2, PPL 119 (RNNLM: 100 / 116). Goal: NLL <= 100 with KL >= 2.
+Not trained yet: this recipe has run only at toy size (tests/test_recipes.py); see issue 10.
+"""
+from zoo.training import Recipe
+
+
+def get_config():
+    return Recipe(
+        name="sentence-vae-ptb-bowman",
+        model={"class_name": "SentenceVAE", "config": {
+            "vocab_size": None, "latent_dim": 13, "embedding_dim": 353, "hidden_units": 191, "num_layers": 1,
+            "word_dropout": 0.38, "seed": 0}},
+        data={"loader": "ptb_sentences", "args": {}},
+        batch_size=32,
+        learning_rate=1e-3,
+        epochs=40,
+        kl_schedule={"kind": "sigmoid", "midpoint": 10000, "rate": 0.0025},
+        monitor="val_loss",
+        evaluation={"num_samples": 500, "chunk_size": 250, "batch_size": 100},
+        expected={"test_nll": 100.0, "test_kl": 2.0, "paper_test_nll": 101.0, "paper_test_perplexity": 119.0},
+        toy={"model": {"config": {"latent_dim": 2, "embedding_dim": 8, "hidden_units": 8}},
+             "data": {"args": {"limit": 40}}, "batch_size": 8, "epochs": 1, "max_minutes": None,
+             "kl_schedule": {"midpoint": 5},
+             "evaluation": {"num_samples": 4, "chunk_size": 2, "batch_size": 20}},
+    )

@@ -1,0 +1,292 @@
+"""Sentence VAE (Bowman, Vilnis, Vinyals, Dai, Jozefowicz & Bengio, "Generating Sentences from a Continuous
+Space", CoNLL 2016), a ``LatentVariableModel`` over sentences.
+
+Generative story: z ~ N(0, I_D); the decoder LSTM starts from a state computed from z (and, as an option,
+reads z beside every input word) and emits the sentence word by word, ``<eos>`` last:
+log p(x | z) = sum_t log p(x_t | x_<t, z). Inference: q(z | x) = N(mu(x), diag sigma(x)^2) from the encoder
+LSTM's last state. Training: the ELBO with teacher forcing, and the posterior-collapse toolkit, each a config
+value backed by shared code: KL annealing (``zoo.objectives`` linear / logistic / cyclical schedules through the
+recipe's ``kl_schedule``), word dropout on the decoder inputs (``zoo.objectives.word_dropout``; rate 1 is the
+inputless decoder) and free bits per dimension or in total (``zoo.objectives.free_bits_kl``).
+
+Inputs: (B, L) token ids padded with -1 (``zoo.data.sentences``), float32 as every "rows" array.
+Evaluation (``measure``): per-sentence NLL by importance sampling (the shared ``log_likelihood``), KL, ELBO,
+and the word perplexity exp(sum NLL / sum tokens), ``<eos>`` counted as a token (Bowman's Table 2: RNNLM test
+NLL 100 / PPL 116; VAE NLL 101 with KL 2 / PPL 119, on PTB).
+
+Not yet here (issue 10): aggressive inference-network updates (He et al. 2019) and autoencoder pre-training
+(Li et al. 2019); a trained artifact.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from zoo.data.sentences import PAD
+from zoo.data.text import END_OF_SENTENCE
+from zoo.data.validation import MAX_SERVED_SAMPLES, Range
+from zoo.decoding import decode
+from zoo.decoding.params import check_all
+from zoo.export.endpoint import Endpoint
+from zoo.layers import DiagonalGaussianHead
+from zoo.layers.recurrent import RecurrentStack
+from zoo.models.latent import LatentVariableModel
+from zoo.models.seeding import step_seed
+from zoo.models.token_model import TokenModel, token_log_probs
+from zoo.objectives import free_bits_kl, log_likelihood, word_dropout
+from zoo.objectives.free_bits import MODES as FREE_BITS_MODES
+from zoo.registry import register_model
+
+tfd = tfp.distributions
+
+
+class SentenceLikelihood:
+    """p(x | z) of a batch of sentences under the decoder, by teacher forcing: ``log_prob(x)`` with x (B, L)
+    padded ids and z (..., B, D) gives (..., B) summed token log-probabilities (padding excluded)."""
+
+    def __init__(self, model, z):
+        self.model, self.z = model, z
+
+    def log_prob(self, x):
+        z = tf.convert_to_tensor(self.z)
+        lead = tf.shape(z)[:-2]  # the sample dims in front of the batch
+        flat_z = tf.reshape(z, [-1, self.model.latent_dim])
+        ids, mask = self.model.ids_and_mask(x)
+        copies = tf.shape(flat_z)[0] // tf.shape(ids)[0]
+        tiled_ids, tiled_mask = tf.tile(ids, [copies, 1]), tf.tile(mask, [copies, 1])
+        logits = self.model.decoder_logits(flat_z, self.model.decoder_inputs(tiled_ids))
+        log_probs = token_log_probs(tiled_ids, logits) * tf.cast(tiled_mask, tf.float32)
+        return tf.reshape(tf.reduce_sum(log_probs, axis=1), tf.concat([lead, tf.shape(ids)[:1]], 0))
+
+
+@register_model
+class SentenceVAE(TokenModel, LatentVariableModel):
+    """Sentences (B, L) padded ids -> (loc, scale) of q(z | x).
+
+    Args:
+      vocab_size: V (10,000 for PTB).
+      latent_dim: D (Bowman's language-modelling configuration: 13).
+      embedding_dim, hidden_units, num_layers: of the shared embedding and both LSTMs (Bowman: 353, 191, 1).
+      z_to_inputs: also feed z beside every decoder input embedding (the initial state always comes from z).
+      word_dropout: rate of replacing decoder inputs by ``<unk>`` in training (0 ... 1).
+      free_bits: lambda nats of KL that cost nothing in training; free_bits_mode "dimension" or "total".
+      vocabulary: a ``zoo.data.text.Vocabulary`` config (word level; set from the data when None).
+      max_tokens: the longest sentence the serving signatures read or write.
+      num_importance_samples, analytic_kl, seed: see ``LatentVariableModel``.
+    """
+
+    def __init__(self, vocab_size, latent_dim=13, embedding_dim=353, hidden_units=191, num_layers=1,
+                 z_to_inputs=False, word_dropout=0.0, free_bits=0.0, free_bits_mode="dimension", vocabulary=None,
+                 max_tokens=100, **kwargs):
+        super().__init__(latent_dim=latent_dim, **kwargs)
+        if not 0.0 <= word_dropout <= 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1], got {word_dropout}")
+        if free_bits < 0 or free_bits_mode not in FREE_BITS_MODES:
+            raise ValueError(f"free_bits must be >= 0 and free_bits_mode one of {FREE_BITS_MODES}, got "
+                             f"{free_bits}, {free_bits_mode!r}")
+        self.vocab_size, self.embedding_dim = int(vocab_size), int(embedding_dim)
+        self.hidden_units, self.num_layers, self.z_to_inputs = int(hidden_units), int(num_layers), bool(z_to_inputs)
+        self.word_dropout, self.free_bits, self.free_bits_mode = float(word_dropout), float(free_bits), free_bits_mode
+        self.max_tokens = int(max_tokens)
+        self._init_vocabulary(vocabulary)
+        self.embedding = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="embedding")
+        self.encoder = RecurrentStack(self.hidden_units, self.num_layers, name="encoder")
+        self.posterior_head = DiagonalGaussianHead(self.latent_dim, name="posterior")
+        self.decoder = RecurrentStack(self.hidden_units, self.num_layers, name="decoder")
+        self.initial_state_layer = keras.layers.Dense(2 * self.num_layers * self.hidden_units, activation="tanh",
+                                                      name="z_to_state")
+        self.output_layer = keras.layers.Dense(self.vocab_size, name="softmax")
+        self.build()
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.embedding.build((None, None))
+        self.encoder.build((None, None, self.embedding_dim))
+        self.posterior_head.build((None, self.hidden_units))
+        self.decoder.build((None, None, self.embedding_dim + (self.latent_dim if self.z_to_inputs else 0)))
+        self.initial_state_layer.build((None, self.latent_dim))
+        self.output_layer.build((None, self.hidden_units))
+        self.built = True
+
+    # === Inputs ===
+    @staticmethod
+    def ids_and_mask(x):
+        """x (B, L) float or int ids padded with -1 -> (ids int32 (B, L) with padding as 0, mask bool (B, L))."""
+        x = tf.cast(x, tf.int32)
+        mask = x > PAD
+        return tf.where(mask, x, 0), mask
+
+    @property
+    def start_id(self):
+        """The decoder's first input: ``<eos>`` (the boundary a sentence starts after, as in the LMs)."""
+        return self._require_vocabulary().ids[END_OF_SENTENCE]
+
+    def decoder_inputs(self, ids):
+        """Teacher forcing: the start token, then every target but the last. ids (B, L) -> (B, L)."""
+        start = tf.fill([tf.shape(ids)[0], 1], self.start_id)
+        return tf.concat([start, ids[:, :-1]], axis=1)
+
+    # === Networks ===
+    def call(self, x, training=False):
+        """(loc, scale) of q(z | x): the encoder LSTM's top-layer output at each sentence's last token."""
+        ids, mask = self.ids_and_mask(x)
+        hidden, _ = self.encoder(self.embedding(ids), training=training)  # no mask: positions <= t read only x_<=t
+        last = tf.maximum(tf.reduce_sum(tf.cast(mask, tf.int32), axis=1) - 1, 0)
+        return self.posterior_head(tf.gather(hidden, last, batch_dims=1))
+
+    def initial_state(self, z):
+        """z (B, D) -> the decoder's state tuple ((h, c) per layer)."""
+        return tuple(tf.split(self.initial_state_layer(z), 2 * self.num_layers, axis=-1))
+
+    def _decoder_input(self, ids, z):
+        x = self.embedding(ids)
+        if not self.z_to_inputs:
+            return x
+        if x.shape.rank == 2:  # one step: (B, E)
+            return tf.concat([x, z], axis=-1)
+        return tf.concat([x, tf.tile(z[:, None, :], [1, tf.shape(x)[1], 1])], axis=-1)
+
+    def decoder_logits(self, z, inputs):
+        """z (B, D), input ids (B, L) -> next-token logits (B, L, V)."""
+        hidden, _ = self.decoder(self._decoder_input(inputs, z), initial_state=self.initial_state(z))
+        return self.output_layer(hidden)
+
+    def likelihood(self, z):
+        return SentenceLikelihood(self, z)
+
+    # === Objective ===
+    def objective_terms(self, x, posterior, seed, training=False):
+        """The ELBO terms (``LatentVariableModel``), with word dropout on the decoder inputs and free bits in
+        the trained bound when training; the reported ELBO is always the plain one."""
+        if self.num_importance_samples > 1 or not training:
+            return super().objective_terms(x, posterior, seed, training)
+        z = posterior.sample(seed=tf.random.experimental.stateless_fold_in(seed, 1))
+        ids, mask = self.ids_and_mask(x)
+        inputs = word_dropout(self.decoder_inputs(ids), self.word_dropout,
+                              tf.random.experimental.stateless_fold_in(seed, 2))
+        log_probs = token_log_probs(ids, self.decoder_logits(z, inputs)) * tf.cast(mask, tf.float32)
+        reconstruction = tf.reduce_sum(log_probs, axis=1)
+        kl_per_dimension = tfd.kl_divergence(posterior.distribution, self.prior().distribution)  # (B, D)
+        kl = tf.reduce_sum(kl_per_dimension, axis=1)
+        trained_kl = free_bits_kl(kl_per_dimension, self.free_bits, self.free_bits_mode)
+        # mean(bound) = mean(reconstruction) - beta * trained_kl: free bits act on the batch-mean KL
+        bound = reconstruction - self.kl_weight * (kl - tf.reduce_mean(kl) + trained_kl)
+        return {"reconstruction": reconstruction, "kl": kl, "elbo": reconstruction - kl, "bound": bound}
+
+    # === Evaluation ===
+    def measure(self, x, num_samples=1000, chunk_size=250, batch_size=100, seed=0):
+        """Bowman's Table 2 figures on padded sentences x (N, L): NLL per sentence by importance sampling
+        (``num_samples``), ELBO and KL per sentence, and the word perplexity exp(sum NLL / sum tokens)."""
+        x = np.asarray(x, np.float32)
+        if x.ndim != 2 or not len(x):
+            raise ValueError(f"expected padded sentences (N, L), got shape {x.shape}")
+        log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
+                                seed=seed)
+        elbo, kl = [], []
+        for start in range(0, len(x), batch_size):
+            batch = tf.constant(x[start:start + batch_size])
+            posterior = self.posterior(batch)
+            terms = super().objective_terms(batch, posterior, tf.constant([seed, 7]))
+            elbo.append(terms["elbo"].numpy())
+            kl.append(terms["kl"].numpy())
+        tokens = int((x > PAD).sum())
+        nll = -float(log_px.sum())
+        return {"nll": nll / len(x), "elbo": float(np.concatenate(elbo).mean()), "kl": float(np.concatenate(kl).mean()),
+                "perplexity": float(np.exp(nll / tokens)), "sentences": len(x), "tokens": tokens,
+                "importance_samples": num_samples}
+
+    # === Generation ===
+    def _step(self, tokens, state):
+        """The decoding contract; the state is (decoder states..., z)."""
+        *rnn_state, z = state
+        hidden, rnn_state = self.decoder.step(self._decoder_input(tokens, z), tuple(rnn_state))
+        return self.output_layer(hidden), (*rnn_state, z)
+
+    def decode_latent(self, z, decoder="greedy", max_tokens=None, **params):
+        """z (B, D) -> {"text" (B,) strings, "tokens", "lengths", "log_prob"} decoded by ``zoo.decoding``
+        ("greedy", "sample" or "beam"), stopping at ``<eos>``; core TF ops only."""
+        max_tokens = self.max_tokens if max_tokens is None else max_tokens
+        z = tf.convert_to_tensor(z, tf.float32)
+        start = tf.fill([tf.shape(z)[0]], self.start_id)
+        result = decode(decoder, self._step, start, (*self.initial_state(z), z), max_tokens, eos_id=self.start_id,
+                        **params)
+        keep = tf.logical_and(tf.range(max_tokens)[None, :] < result["lengths"][:, None],
+                              tf.not_equal(result["tokens"], self.start_id))
+        text = self.vocabulary.graph_detokenize(tf.ragged.boolean_mask(result["tokens"], keep))
+        return {"text": text, "tokens": result["tokens"], "lengths": result["lengths"], "log_prob": result["scores"]}
+
+    def encode_text(self, sentences):
+        """Strings (B,) -> padded ids (B, L) float32 with ``<eos>`` appended (graph-side, core ops)."""
+        ids = self.vocabulary.graph_tokenize(sentences, self.lookup_table())
+        eos = tf.fill([ids.nrows(), 1], self.start_id)
+        ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1)
+        check = tf.debugging.assert_less_equal(tf.cast(ids.row_lengths(), tf.int32), self.max_tokens,
+                                               message=f"sentence too long: the limit is {self.max_tokens} tokens")
+        with tf.control_dependencies([check]):
+            return tf.cast(ids.to_tensor(PAD), tf.float32)
+
+    def reconstruct(self, sentences, decoder="greedy", **params):
+        """Each sentence decoded from its posterior mean (Bowman's Table 3)."""
+        loc, _ = self(self.encode_text(tf.constant(list(sentences))))
+        return [t.decode("utf-8") for t in self.decode_latent(loc, decoder, **params)["text"].numpy()]
+
+    def sample_sentences(self, num, seed=0, decoder="greedy", **params):
+        """Sentences decoded from z ~ p(z)."""
+        check_all(**params)
+        z = self.prior().sample(int(num), seed=tf.constant([seed, 0]))
+        return [t.decode("utf-8") for t in self.decode_latent(z, decoder, **params)["text"].numpy()]
+
+    def homotopy(self, first, second, steps=5, decoder="greedy"):
+        """Sentences decoded (greedy) along the line between the posterior means of two sentences (Bowman's
+        Table 8): ``steps`` + 2 points, the ends included."""
+        loc, _ = self(self.encode_text(tf.constant([first, second])))
+        weights = tf.linspace(0.0, 1.0, steps + 2)[:, None]
+        z = (1.0 - weights) * loc[0] + weights * loc[1]
+        return [t.decode("utf-8") for t in self.decode_latent(z, decoder)["text"].numpy()]
+
+    # === Export ===
+    def export_resources(self):
+        return [self.lookup_table()]
+
+    def export_endpoints(self):
+        text = tf.TensorSpec([None], tf.string, name="sentences")
+        z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
+        samples = tf.TensorSpec([], tf.int32, name="num_samples")
+        seed = tf.TensorSpec([], tf.int32, name="seed")
+        words = self.vocabulary.tokens[1:]
+        sentences = np.array([" ".join(words[:6]), " ".join(words[3:5])], dtype=object)
+
+        def encode(sentences):
+            loc, scale = self(self.encode_text(sentences))
+            return {"loc": loc, "scale": scale}
+
+        def generate(z):
+            out = self.decode_latent(z, "greedy")
+            return {"text": out["text"], "log_prob": out["log_prob"]}
+
+        def score(sentences, num_samples, seed):
+            x = self.encode_text(sentences)
+            posterior = self.posterior(x)
+            terms = LatentVariableModel.objective_terms(self, x, posterior, tf.stack([seed, 1]))
+            log_w = self.log_importance_weights(x, num_samples, tf.stack([seed, 2]))
+            return {"elbo": terms["elbo"], "kl": terms["kl"], "tokens": tf.reduce_sum(tf.cast(x > PAD, tf.int32), 1),
+                    "log_likelihood": tf.reduce_logsumexp(log_w, 0) - tf.math.log(tf.cast(num_samples, tf.float32))}
+
+        encode_endpoint = Endpoint(encode, [text], {"sentences": sentences},
+                                   "sentences -> loc, scale of q(z|x) (words outside the vocabulary read as <unk>)")
+        return {"serving_default": encode_endpoint, "encode": encode_endpoint,
+                "generate": Endpoint(generate, [z], {"z": np.zeros((2, self.latent_dim), np.float32)},
+                                     f"latents -> the greedy sentence (at most {self.max_tokens} tokens) and its log p"),
+                "score": Endpoint(score, [text, samples, seed], {"sentences": sentences, "num_samples": np.int32(8),
+                                                                 "seed": np.int32(3)},
+                                  "sentences -> ELBO, KL and importance-sampled log p(x) (nats), tokens with <eos>",
+                                  checks={"num_samples": Range(int, 1, MAX_SERVED_SAMPLES)})}
+
+    # === Config ===
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,
+                "hidden_units": self.hidden_units, "num_layers": self.num_layers, "z_to_inputs": self.z_to_inputs,
+                "word_dropout": self.word_dropout, "free_bits": self.free_bits,
+                "free_bits_mode": self.free_bits_mode, "vocabulary": self.vocabulary_config(),
+                "max_tokens": self.max_tokens}
