@@ -16,7 +16,8 @@ SIGNATURES = {"VAE": {"serving_default", "encode", "score", "decode", "sample"},
 SIGNATURES.update({c: {"serving_default", "answer"} for c in ("MemN2N", "KeyValueMemoryNetwork", "BiLSTMReader")})  # issue 14
 SIGNATURES["RBM"] = {"serving_default", "hidden_probabilities", "free_energy", "sample", "log_prob"}  # issue 12
 SIGNATURES["ReplicatedSoftmax"] = SIGNATURES["RBM"] | {"encode", "score", "topics", "text"}  # issue 12
-SIGNATURES["SentenceVAE"] = {"serving_default", "encode", "generate", "score"}  # issue 10
+SIGNATURES["SentenceVAE"] = {"serving_default", "encode", "decode", "decode_beam", "sample", "interpolate",
+                             "score"}  # issue 10
 
 
 @pytest.mark.parametrize("name", recipe_names())

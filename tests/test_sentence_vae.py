@@ -10,7 +10,7 @@ from zoo.data.sentences import PAD, load_ptb_sentences, sentences_to_ids
 from zoo.data.text import Vocabulary
 from zoo.export import check_export, export_saved_model
 from zoo.models import SentenceVAE
-from zoo.objectives import free_bits_kl, word_dropout
+from zoo.objectives import active_units, free_bits_kl, mutual_information, word_dropout
 
 WORDS = Vocabulary.from_text("\n".join(SENTENCES), "word")
 
@@ -62,6 +62,19 @@ def test_free_bits_by_hand():
     assert float(free_bits_kl(kl, 3.0, "total")) == pytest.approx(3.0)
     with pytest.raises(ValueError, match="free-bits mode"):
         free_bits_kl(kl, 1.0, "group")
+
+
+def test_mutual_information_estimator_on_known_cases():
+    """q(z|x) that ignores x: I = 0; two inputs, each half the batch, with far-apart posteriors: I = log 2."""
+    import tensorflow_probability as tfp
+    tfd = tfp.distributions
+    same = tfd.Independent(tfd.Normal(tf.zeros([2000, 2]), tf.ones([2000, 2])), 1)
+    assert abs(float(mutual_information(same, tf.constant([1, 2])))) < 0.01
+    loc = tf.constant(np.array([[-50.0, 0.0], [50.0, 0.0]], np.float32)[np.arange(2000) % 2])
+    apart = tfd.Independent(tfd.Normal(loc, tf.ones([2000, 2])), 1)
+    assert float(mutual_information(apart, tf.constant([1, 2]))) == pytest.approx(np.log(2), abs=0.01)
+    count, variance = active_units(np.stack([np.arange(5.0), np.full(5, 3.0), 0.01 * np.arange(5.0)], 1))
+    assert int(count) == 1 and variance.numpy()[0] == pytest.approx(2.0)
 
 
 # === The bound ===
@@ -128,6 +141,8 @@ def test_the_toolkit_prevents_posterior_collapse():
     metrics = model.measure(x[:8], num_samples=64, chunk_size=32)
     assert metrics["nll"] <= -metrics["elbo"] + 1e-3 and metrics["tokens"] == int((x[:8] > PAD).sum())
     assert metrics["perplexity"] == pytest.approx(np.exp(metrics["nll"] * 8 / metrics["tokens"]), rel=1e-6)
+    assert metrics["mutual_information"] > 0.5 and metrics["active_units"] >= 1
+    assert plain.measure(x[:8], num_samples=8, chunk_size=8)["mutual_information"] < 0.05
 
 
 def test_export_round_trip(tmp_path):
@@ -137,7 +152,10 @@ def test_export_round_trip(tmp_path):
     assert check_export(model, tmp_path / "1")
     loaded = tf.saved_model.load(str(tmp_path / "1"))
     with pytest.raises(tf.errors.InvalidArgumentError, match="input z: must hold finite numbers"):
-        loaded.signatures["generate"](z=tf.constant([[np.inf, 0.0, 0.0]]))
+        loaded.signatures["decode"](z=tf.constant([[np.inf, 0.0, 0.0]]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="input steps: must be an integer in"):
+        loaded.signatures["interpolate"](first=tf.constant("the market"), second=tf.constant("shares"),
+                                         steps=tf.constant(-1))
     clone = SentenceVAE.from_config(model.get_config())
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone(padded(["the market fell"]))[0], model(padded(["the market fell"]))[0])

@@ -6,7 +6,6 @@
 """
 from zoo import hub
 from zoo.hub import list_models
-from zoo.registry import register_model
 
 
 def load(name, compile=True, origin=None, verify=True):
@@ -16,7 +15,11 @@ def load(name, compile=True, origin=None, verify=True):
 
 
 def __getattr__(name):
-    # Model classes (zoo.VAE, zoo.NVDM, ...) are imported on first use, so ``import zoo`` stays light.
+    # register_model and the model classes (zoo.VAE, zoo.NVDM, ...) are imported on first use, so ``import zoo``
+    # stays light (no TensorFlow: the command line quiets TensorFlow's native logs before it starts).
+    if name == "register_model":
+        from zoo.registry import register_model
+        return register_model
     import zoo.models
     if hasattr(zoo.models, name):
         return getattr(zoo.models, name)

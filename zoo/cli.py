@@ -3,7 +3,8 @@
     zoo list                         pretrained models (yours and the shipped ones) and recipes
     zoo train RECIPE [--toy]         train a recipe, publish $ZOO_HOME/models/<name>/ (a toy run: nowhere)
     zoo evaluate NAME                test metrics of a pretrained model
-    zoo sample NAME                  a PNG of prior samples
+    zoo sample NAME                  a PNG of prior samples (images), continuations (LMs), sentences (sentence VAE)
+    zoo interpolate NAME A B         a sentence VAE's homotopy between sentences A and B
     zoo export NAME [--check]        re-export the SavedModel; --check runs it through the TF C API
     zoo serve [NAME...]              TF Serving's REST (8501) and gRPC (8500) APIs on 127.0.0.1
     zoo demo                         the main job on the shipped models (see ``zoo.demo``)
@@ -87,6 +88,12 @@ def cmd_sample(args):
     if hasattr(model, "generate"):  # a text model: continue the prompt with the chosen decoder
         print(generate_text(model, args))
         return
+    if hasattr(model, "sample_sentences"):  # a sentence VAE: sentences decoded from z ~ p(z)
+        params = {"beam": {"beam_width": args.beam_width}, "greedy": {}}.get(args.decoder)
+        if params is None:
+            raise CommandError(f"a sentence VAE decodes with greedy or beam, not {args.decoder!r}", status=2)
+        print("\n".join(model.sample_sentences(args.num or 5, seed=args.seed, decoder=args.decoder, **params)))
+        return
     images = model.sample(args.num or 64, seed=args.seed).numpy()
     save_grid(images, args.output, title=f"{args.name}: prior samples")
     print(args.output)
@@ -107,6 +114,16 @@ def generate_text(model, args):
     if len(texts) == 1:
         return texts[0]
     return "\n\n".join(f"--- sample {i + 1} (seed {args.seed}) ---\n{text}" for i, text in enumerate(texts))
+
+
+def cmd_interpolate(args):
+    """Sentences decoded along the line between two sentences' posterior means (a sentence VAE's homotopy)."""
+    import zoo
+    model = zoo.load(args.name, compile=False)
+    if not hasattr(model, "homotopy"):
+        raise CommandError(f"{args.name} is a {type(model).__name__}; interpolate needs a sentence VAE", status=2)
+    for i, sentence in enumerate(model.homotopy(args.first, args.second, steps=args.steps)):
+        print(f"{i:3d}  {sentence}")
 
 
 def cmd_export(args):
@@ -285,6 +302,13 @@ def build_parser():
     p.add_argument("--batch-timeout-micros", type=non_negative("--batch-timeout-micros"), default=0, help="how long a batch waits to fill")
     p.set_defaults(fn=cmd_serve)
 
+    p = sub.add_parser("interpolate", help="a sentence VAE's homotopy between two sentences")
+    p.add_argument("name")
+    p.add_argument("first")
+    p.add_argument("second")
+    p.add_argument("--steps", type=_range(int, "--steps", 0, 100), default=5, help="points between the two")
+    p.set_defaults(fn=cmd_interpolate)
+
     p = sub.add_parser("demo", help="samples, reconstructions, interpolations and NLL of the shipped models")
     p.add_argument("--output-dir", default="demo")
     p.add_argument("--test-examples", type=count("--test-examples"), default=500)
@@ -336,5 +360,12 @@ def describe_error(err):
     return 1, f"{type(err).__name__}: {message} (an internal error; ZOO_DEBUG=1 shows the traceback)"
 
 
+def console_main():
+    """The ``zoo`` console script: ``main`` with TensorFlow's native log lines filtered out (``zoo.quiet``)."""
+    from zoo.quiet import quiet_native_logs
+    quiet_native_logs()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -16,7 +16,7 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from zoo.objectives import elbo, iwae_bound, kl_term, log_importance_weights
+from zoo.objectives import active_units, elbo, iwae_bound, kl_term, log_importance_weights, mutual_information
 from zoo.models.seeding import step_seed
 from zoo.training.distribute import per_replica_loss
 
@@ -107,12 +107,16 @@ class LatentVariableModel(keras.Model):
 
     # === Diagnostics (TensorBoard, per epoch) ===
     def diagnostics(self, x):
-        """KL(q(z_d|x) || p(z_d)) of each latent dimension d, averaged over x, and the number of active
-        units (KL above 0.01 nats; Burda et al. 2016 count units the same way by their variance)."""
+        """Collapse diagnostics of a batch x: KL(q(z_d|x) || p(z_d)) of each latent dimension d averaged over
+        x, the units with KL above 0.01 nats (``active_units``), the active units by the variance of the
+        posterior mean (Burda et al. 2016, ``active_units_variance``) and I(x; z) (He et al. 2019)."""
         posterior, prior = self.posterior(x), self.prior()
         kl = tf.reduce_mean(tfd.kl_divergence(posterior.distribution, prior.distribution), axis=0)
-        return {"scalars": {"active_units": tf.reduce_sum(tf.cast(kl > 0.01, tf.int32))},
-                "histograms": {"kl_per_dimension": kl}}
+        units, variance = active_units(posterior.mean())
+        return {"scalars": {"active_units": tf.reduce_sum(tf.cast(kl > 0.01, tf.int32)),
+                            "active_units_variance": units,
+                            "mutual_information": mutual_information(posterior, tf.constant([0, 11]))},
+                "histograms": {"kl_per_dimension": kl, "posterior_mean_variance": variance}}
 
     # === Config ===
     def get_config(self):

@@ -33,7 +33,7 @@ from zoo.layers.recurrent import RecurrentStack
 from zoo.models.latent import LatentVariableModel
 from zoo.models.seeding import step_seed
 from zoo.models.token_model import TokenModel, token_log_probs
-from zoo.objectives import free_bits_kl, log_likelihood, word_dropout
+from zoo.objectives import active_units, free_bits_kl, log_likelihood, mutual_information, word_dropout
 from zoo.objectives.free_bits import MODES as FREE_BITS_MODES
 from zoo.registry import register_model
 
@@ -177,23 +177,29 @@ class SentenceVAE(TokenModel, LatentVariableModel):
     # === Evaluation ===
     def measure(self, x, num_samples=1000, chunk_size=250, batch_size=100, seed=0):
         """Bowman's Table 2 figures on padded sentences x (N, L): NLL per sentence by importance sampling
-        (``num_samples``), ELBO and KL per sentence, and the word perplexity exp(sum NLL / sum tokens)."""
+        (``num_samples``), ELBO and KL per sentence, the word perplexity exp(sum NLL / sum tokens), and the
+        collapse diagnostics: I(x; z) (He et al.'s estimator, averaged over batches of ``batch_size``) and the
+        active units (Burda et al.)."""
         x = np.asarray(x, np.float32)
         if x.ndim != 2 or not len(x):
             raise ValueError(f"expected padded sentences (N, L), got shape {x.shape}")
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
                                 seed=seed)
-        elbo, kl = [], []
+        elbo, kl, means, information = [], [], [], []
         for start in range(0, len(x), batch_size):
             batch = tf.constant(x[start:start + batch_size])
             posterior = self.posterior(batch)
             terms = super().objective_terms(batch, posterior, tf.constant([seed, 7]))
             elbo.append(terms["elbo"].numpy())
             kl.append(terms["kl"].numpy())
+            means.append(posterior.mean().numpy())
+            information.append((len(batch), float(mutual_information(posterior, tf.constant([seed, start])))))
         tokens = int((x > PAD).sum())
         nll = -float(log_px.sum())
+        units, _ = active_units(np.concatenate(means))
         return {"nll": nll / len(x), "elbo": float(np.concatenate(elbo).mean()), "kl": float(np.concatenate(kl).mean()),
                 "perplexity": float(np.exp(nll / tokens)), "sentences": len(x), "tokens": tokens,
+                "mutual_information": sum(n * mi for n, mi in information) / len(x), "active_units": int(units),
                 "importance_samples": num_samples}
 
     # === Generation ===
@@ -240,10 +246,15 @@ class SentenceVAE(TokenModel, LatentVariableModel):
     def homotopy(self, first, second, steps=5, decoder="greedy"):
         """Sentences decoded (greedy) along the line between the posterior means of two sentences (Bowman's
         Table 8): ``steps`` + 2 points, the ends included."""
-        loc, _ = self(self.encode_text(tf.constant([first, second])))
-        weights = tf.linspace(0.0, 1.0, steps + 2)[:, None]
-        z = (1.0 - weights) * loc[0] + weights * loc[1]
+        z = self.line_between(tf.constant(first), tf.constant(second), steps)
         return [t.decode("utf-8") for t in self.decode_latent(z, decoder)["text"].numpy()]
+
+    def line_between(self, first, second, steps):
+        """Two sentences (scalar strings) -> (steps + 2, D) latents evenly spaced from the first's posterior
+        mean to the second's."""
+        loc, _ = self(self.encode_text(tf.stack([first, second])))
+        weights = tf.linspace(0.0, 1.0, steps + 2)[:, None]
+        return (1.0 - weights) * loc[0] + weights * loc[1]
 
     # === Export ===
     def export_resources(self):
@@ -252,36 +263,62 @@ class SentenceVAE(TokenModel, LatentVariableModel):
     def export_endpoints(self):
         text = tf.TensorSpec([None], tf.string, name="sentences")
         z = tf.TensorSpec([None, self.latent_dim], tf.float32, name="z")
-        samples = tf.TensorSpec([], tf.int32, name="num_samples")
+        count = tf.TensorSpec([], tf.int32, name="num_samples")
         seed = tf.TensorSpec([], tf.int32, name="seed")
         words = self.vocabulary.tokens[1:]
         sentences = np.array([" ".join(words[:6]), " ".join(words[3:5])], dtype=object)
+        zeros = np.zeros((2, self.latent_dim), np.float32)
+
+        def texts(out):
+            return {"text": out["text"], "log_prob": out["log_prob"]}
 
         def encode(sentences):
             loc, scale = self(self.encode_text(sentences))
             return {"loc": loc, "scale": scale}
 
-        def generate(z):
-            out = self.decode_latent(z, "greedy")
-            return {"text": out["text"], "log_prob": out["log_prob"]}
+        def sample(num_samples, seed):
+            z = self.prior().sample(num_samples, seed=tf.stack([seed, 0]))
+            return {**texts(self.decode_latent(z, "greedy")), "z": z}
+
+        def interpolate(first, second, steps):
+            z = self.line_between(first, second, steps)
+            return {**texts(self.decode_latent(z, "greedy")), "z": z}
 
         def score(sentences, num_samples, seed):
             x = self.encode_text(sentences)
+            ids, mask = self.ids_and_mask(x)
             posterior = self.posterior(x)
             terms = LatentVariableModel.objective_terms(self, x, posterior, tf.stack([seed, 1]))
             log_w = self.log_importance_weights(x, num_samples, tf.stack([seed, 2]))
-            return {"elbo": terms["elbo"], "kl": terms["kl"], "tokens": tf.reduce_sum(tf.cast(x > PAD, tf.int32), 1),
-                    "log_likelihood": tf.reduce_logsumexp(log_w, 0) - tf.math.log(tf.cast(num_samples, tf.float32))}
+            at_mean = token_log_probs(ids, self.decoder_logits(posterior.mean(), self.decoder_inputs(ids)))
+            return {"elbo": terms["elbo"], "kl": terms["kl"], "tokens": tf.reduce_sum(tf.cast(mask, tf.int32), 1),
+                    "log_likelihood": tf.reduce_logsumexp(log_w, 0) - tf.math.log(tf.cast(num_samples, tf.float32)),
+                    "token_log_probs_at_mean": at_mean * tf.cast(mask, tf.float32)}
 
+        samples = Range(int, 1, MAX_SERVED_SAMPLES)
         encode_endpoint = Endpoint(encode, [text], {"sentences": sentences},
                                    "sentences -> loc, scale of q(z|x) (words outside the vocabulary read as <unk>)")
-        return {"serving_default": encode_endpoint, "encode": encode_endpoint,
-                "generate": Endpoint(generate, [z], {"z": np.zeros((2, self.latent_dim), np.float32)},
-                                     f"latents -> the greedy sentence (at most {self.max_tokens} tokens) and its log p"),
-                "score": Endpoint(score, [text, samples, seed], {"sentences": sentences, "num_samples": np.int32(8),
-                                                                 "seed": np.int32(3)},
-                                  "sentences -> ELBO, KL and importance-sampled log p(x) (nats), tokens with <eos>",
-                                  checks={"num_samples": Range(int, 1, MAX_SERVED_SAMPLES)})}
+        return {
+            "serving_default": encode_endpoint, "encode": encode_endpoint,
+            "decode": Endpoint(lambda z: texts(self.decode_latent(z, "greedy")), [z], {"z": zeros},
+                               f"latents -> the greedy sentence (at most {self.max_tokens} tokens) and its log p"),
+            "decode_beam": Endpoint(lambda z: texts(self.decode_latent(z, "beam", beam_width=4)), [z], {"z": zeros},
+                                    "latents -> the width-4 beam-search sentence and its log p"),
+            "sample": Endpoint(sample, [count, seed], {"num_samples": np.int32(2), "seed": np.int32(1)},
+                               "num_samples, seed -> sentences decoded (greedy) from z ~ p(z), and z",
+                               checks={"num_samples": Range(int, 1, 1000)}),
+            "interpolate": Endpoint(interpolate, [tf.TensorSpec([], tf.string, name="first"),
+                                                  tf.TensorSpec([], tf.string, name="second"),
+                                                  tf.TensorSpec([], tf.int32, name="steps")],
+                                    {"first": sentences[0], "second": sentences[1], "steps": np.int32(3)},
+                                    "two sentences, steps -> the greedy sentences along the line between their "
+                                    "posterior means (steps + 2 points, ends included)",
+                                    checks={"steps": Range(int, 0, 100)}),
+            "score": Endpoint(score, [text, count, seed], {"sentences": sentences, "num_samples": np.int32(8),
+                                                           "seed": np.int32(3)},
+                              "sentences -> ELBO, KL, importance-sampled log p(x) (nats), tokens with <eos>, and "
+                              "each token's log p under the decoder at the posterior mean",
+                              checks={"num_samples": samples})}
 
     # === Config ===
     def get_config(self):
