@@ -1,0 +1,31 @@
+"""The full softmax (the reference): logits = h W^T + b over all V words."""
+import tensorflow as tf
+
+from zoo.layers.softmax.base import OutputLayer
+
+
+class FullSoftmax(OutputLayer):
+    """Output matrix ``kernel`` (V, H) (one row per word, so sampled objectives gather rows) and ``bias`` (V,)."""
+
+    def build(self, input_shape):
+        units = int(input_shape[-1])
+        self.kernel = self.add_weight(shape=(self.vocab_size, units), initializer="glorot_uniform", name="kernel")
+        self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")
+
+    def logits(self, hidden):
+        return tf.matmul(hidden, self.kernel, transpose_b=True) + self.bias
+
+    def log_probs(self, hidden):
+        return tf.nn.log_softmax(self.logits(hidden))
+
+    def log_prob(self, hidden, targets):
+        targets = self.check_targets(targets)
+        return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=self.logits(hidden))
+
+    def candidate_logits(self, hidden, ids):
+        """Logits of the words ``ids`` (S,) for every row: (N, S)."""
+        return tf.matmul(hidden, tf.gather(self.kernel, ids), transpose_b=True) + tf.gather(self.bias, ids)
+
+    def target_logits(self, hidden, targets):
+        """Each row's logit of its own target: (N,)."""
+        return tf.reduce_sum(hidden * tf.gather(self.kernel, targets), axis=-1) + tf.gather(self.bias, targets)

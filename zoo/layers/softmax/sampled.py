@@ -1,0 +1,92 @@
+"""Sampled training objectives over the full softmax's weights (exact ``log_probs`` stay the full softmax's):
+
+* ``SampledSoftmax`` (Jean et al. 2015): softmax over {target} + S sampled words, each logit minus
+  log(S Q(w)) (the log-Q correction that makes it consistent), accidental hits (a sample equal to the target)
+  removed;
+* ``NCE`` (Gutmann & Hyvarinen 2010; Mnih & Teh 2012): logistic regression of data against k = S noise words,
+  Delta(w) = s(w) - log(k Q(w)), with the logits s taken as self-normalised log-probabilities;
+  -log sigma(Delta(target)) - sum_noise log sigma(-Delta(noise)); accidental hits removed;
+* ``NegativeSampling`` (Mikolov et al. 2013): NCE without the correction:
+  -log sigma(s(target)) - sum_neg log sigma(-s(neg)); unigram^0.75 negatives by default;
+* ``OneVsEach`` (Titsias 2016): the bound log p(y|h) >= sum_{k != y} log sigma(s(y) - s(k)); its unbiased
+  estimator from S uniform draws scales the sampled sum by (V - 1) / S (the exact bound: ``one_vs_each_bound``).
+"""
+import tensorflow as tf
+
+from zoo.layers.softmax.full import FullSoftmax
+from zoo.layers.softmax.samplers import draw, sampler_log_probs
+
+
+class _Sampled(FullSoftmax):
+    default_sampler = "log_uniform"
+
+    def __init__(self, vocab_size, num_sampled=64, sampler=None, counts=None, power=0.75, **kwargs):
+        super().__init__(vocab_size, **kwargs)
+        self.num_sampled, self.sampler, self.power = int(num_sampled), sampler or self.default_sampler, float(power)
+        self.counts = None if counts is None else [float(c) for c in counts]
+        if not 1 <= self.num_sampled:
+            raise ValueError(f"num_sampled must be >= 1, got {num_sampled}")
+        self.log_q = tf.constant(sampler_log_probs(self.sampler, self.vocab_size, self.counts, self.power))
+
+    def samples(self, seed):
+        return draw(self.log_q, self.num_sampled, tf.convert_to_tensor(seed if seed is not None else [0, 0]))
+
+    def get_config(self):
+        return {**super().get_config(), "num_sampled": self.num_sampled, "sampler": self.sampler,
+                "counts": self.counts, "power": self.power}
+
+
+class SampledSoftmax(_Sampled):
+    def loss(self, hidden, targets, seed=None):
+        targets = self.check_targets(targets)
+        ids, log_count = self.samples(seed)
+        true = self.target_logits(hidden, targets) - tf.gather(self.log_q, targets) - tf.math.log(float(self.num_sampled))
+        sampled = self.candidate_logits(hidden, ids) - log_count
+        sampled = tf.where(tf.equal(targets[:, None], ids[None, :]), -1e30, sampled)  # accidental hits
+        logits = tf.concat([true[:, None], sampled], axis=1)
+        return -tf.nn.log_softmax(logits)[:, 0]
+
+
+class NCE(_Sampled):
+    def loss(self, hidden, targets, seed=None):
+        targets = self.check_targets(targets)
+        ids, log_count = self.samples(seed)
+        true = self.target_logits(hidden, targets) - tf.gather(self.log_q, targets) - tf.math.log(float(self.num_sampled))
+        noise = self.candidate_logits(hidden, ids) - log_count
+        hit = tf.cast(tf.equal(targets[:, None], ids[None, :]), tf.float32)
+        return tf.math.softplus(-true) + tf.reduce_sum((1.0 - hit) * tf.math.softplus(noise), axis=1)
+
+
+class NegativeSampling(_Sampled):
+    default_sampler = "unigram"
+
+    def __init__(self, vocab_size, num_sampled=5, **kwargs):
+        super().__init__(vocab_size, num_sampled=num_sampled, **kwargs)
+
+    def loss(self, hidden, targets, seed=None):
+        targets = self.check_targets(targets)
+        ids, _ = self.samples(seed)
+        hit = tf.cast(tf.equal(targets[:, None], ids[None, :]), tf.float32)
+        return (tf.math.softplus(-self.target_logits(hidden, targets))
+                + tf.reduce_sum((1.0 - hit) * tf.math.softplus(self.candidate_logits(hidden, ids)), axis=1))
+
+
+class OneVsEach(_Sampled):
+    default_sampler = "uniform"
+
+    def loss(self, hidden, targets, seed=None):
+        """-(estimate of the one-vs-each bound): uniform draws, scaled by (V - 1) / S, the target excluded."""
+        targets = self.check_targets(targets)
+        ids, _ = self.samples(seed)
+        margins = self.target_logits(hidden, targets)[:, None] - self.candidate_logits(hidden, ids)
+        keep = tf.cast(tf.not_equal(targets[:, None], ids[None, :]), tf.float32)
+        scale = (self.vocab_size - 1) / self.num_sampled
+        return -scale * tf.reduce_sum(keep * tf.math.log_sigmoid(margins), axis=1)
+
+    def one_vs_each_bound(self, hidden, targets):
+        """The exact bound sum_{k != y} log sigma(s(y) - s(k)) <= log p(y | h): (N,)."""
+        targets = self.check_targets(targets)
+        logits = self.logits(hidden)
+        margins = tf.gather(logits, targets, batch_dims=1)[:, None] - logits
+        others = 1.0 - tf.one_hot(targets, self.vocab_size)
+        return tf.reduce_sum(others * tf.math.log_sigmoid(margins), axis=1)
