@@ -24,6 +24,7 @@ from zoo.decoding.params import check_all
 from zoo.export.endpoint import Endpoint
 from zoo.registry import register_model
 from zoo.layers.recurrent import RecurrentStack, stateless_dropout
+from zoo.layers.softmax import output_layer
 from zoo.models.seeding import step_seed
 from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs
 from zoo.training.distribute import per_replica_loss
@@ -41,10 +42,13 @@ class RNNLanguageModel(TokenModel, keras.Model):
       vocabulary: a ``zoo.data.text.Vocabulary`` config {"tokens", "level"} (set from the data when None).
       max_prompt_tokens: prompts longer than this are refused by ``generate`` and the serving signatures.
       seed: seed of the dropout noise (see ``zoo.models.seeding.step_seed``).
+      softmax: None for the plain dense softmax, or an output layer of ``zoo.layers.softmax`` ({"kind":
+        "adaptive", "cutoffs": [2000]}, "sampled", "nce", "hierarchical", ...): training uses its (maybe
+        sampled) loss; evaluation, decoding and the serving signatures its exact log-probabilities.
     """
 
     def __init__(self, vocab_size, embedding_dim=128, hidden_units=128, num_layers=2, cell="lstm", dropout=0.0,
-                 tie_weights=False, vocabulary=None, max_prompt_tokens=4096, seed=None, **kwargs):
+                 tie_weights=False, vocabulary=None, max_prompt_tokens=4096, seed=None, softmax=None, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size, self.embedding_dim, self.hidden_units = int(vocab_size), int(embedding_dim), int(hidden_units)
         self.num_layers, self.cell, self.dropout = int(num_layers), cell, float(dropout)
@@ -54,8 +58,13 @@ class RNNLanguageModel(TokenModel, keras.Model):
         self._init_vocabulary(vocabulary)
         self.embedding = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="embedding")
         self.rnn = RecurrentStack(self.hidden_units, self.num_layers, cell, self.dropout, name="rnn")
-        self.output_bias = None
-        self.output_layer = None if self.tie_weights else keras.layers.Dense(self.vocab_size, name="softmax")
+        self.output_bias, self.softmax = None, None if softmax is None else dict(softmax)
+        if self.softmax is not None and self.tie_weights:
+            raise ValueError("tie_weights shares the embedding with a dense softmax; it does not combine with softmax=")
+        if self.softmax is not None:
+            self.output_layer = output_layer(self.softmax, self.vocab_size)
+        else:
+            self.output_layer = None if self.tie_weights else keras.layers.Dense(self.vocab_size, name="softmax")
         self.seed_generator = keras.random.SeedGenerator(seed, name="dropout_noise")
         self.loss_tracker = keras.metrics.Mean(name="loss")  # nats per token
         self.build()
@@ -76,16 +85,31 @@ class RNNLanguageModel(TokenModel, keras.Model):
         self.built = True
 
     def logits(self, hidden):
-        """hidden (..., H) -> logits (..., V)."""
+        """hidden (..., H) -> logits (..., V); with a ``softmax`` layer, its exact log-probabilities."""
         if self.tie_weights:
             return tf.matmul(hidden, self.embedding.embeddings, transpose_b=True) + self.output_bias
+        if self.softmax is not None:
+            flat = tf.reshape(hidden, [-1, self.hidden_units])
+            return tf.reshape(self.output_layer.log_probs(flat), tf.concat([tf.shape(hidden)[:-1], [self.vocab_size]], 0))
         return self.output_layer(hidden)
+
+    def hidden_states(self, tokens, initial_state=None, training=False, seed=None, mask=None):
+        """tokens (B, T) int -> (top-layer outputs (B, T, H), final state)."""
+        x = self.embedding(tokens)
+        return self.rnn(x, initial_state=initial_state, mask=mask, training=training, seed=seed)
 
     def forward(self, tokens, initial_state=None, training=False, seed=None, mask=None):
         """tokens (B, T) int -> (logits (B, T, V), final state)."""
-        x = self.embedding(tokens)
-        hidden, state = self.rnn(x, initial_state=initial_state, mask=mask, training=training, seed=seed)
+        hidden, state = self.hidden_states(tokens, initial_state, training, seed, mask)
         return self.logits(hidden), state
+
+    def training_loss(self, hidden, targets, seed):
+        """Mean training loss per token: the output layer's own (maybe sampled) loss, or the exact NLL."""
+        if self.softmax is None:
+            return self.token_loss(targets, self.logits(hidden))
+        flat = tf.reshape(hidden, [-1, self.hidden_units])
+        sampler_seed = tf.random.experimental.stateless_fold_in(seed, 7)
+        return tf.reduce_mean(self.output_layer.loss(flat, tf.reshape(targets, [-1]), sampler_seed))
 
     def call(self, tokens, training=False):
         """Logits (B, T, V) of a batch of token windows read from the zero state."""
@@ -137,9 +161,10 @@ class RNNLanguageModel(TokenModel, keras.Model):
     def train_step(self, data):
         tokens, targets = data
         state = self._state_for(tf.shape(tokens)[0])
+        seed = step_seed(self)
         with tf.GradientTape() as tape:
-            logits, final = self.forward(tokens, state, training=True, seed=step_seed(self))
-            loss = self.token_loss(targets, logits)
+            hidden, final = self.hidden_states(tokens, state, training=True, seed=seed)
+            loss = self.training_loss(hidden, targets, seed)
             scaled = per_replica_loss(loss)
         gradients = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
@@ -331,7 +356,7 @@ class RNNLanguageModel(TokenModel, keras.Model):
                 "hidden_units": self.hidden_units, "num_layers": self.num_layers, "cell": self.cell,
                 "dropout": self.dropout, "tie_weights": self.tie_weights,
                 "vocabulary": self.vocabulary_config(),
-                "max_prompt_tokens": self.max_prompt_tokens, "seed": self.seed}
+                "max_prompt_tokens": self.max_prompt_tokens, "seed": self.seed, "softmax": self.softmax}
 
 
 class ResetStatesEachEpoch(keras.callbacks.Callback):
