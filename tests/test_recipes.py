@@ -16,6 +16,7 @@ SIGNATURES = {"VAE": {"serving_default", "encode", "score", "decode", "sample"},
 SIGNATURES.update({c: {"serving_default", "answer"} for c in ("MemN2N", "KeyValueMemoryNetwork", "BiLSTMReader")})  # issue 14
 SIGNATURES["RBM"] = {"serving_default", "hidden_probabilities", "free_energy", "sample", "log_prob"}  # issue 12
 SIGNATURES["ReplicatedSoftmax"] = SIGNATURES["RBM"] | {"encode", "score", "topics", "text"}  # issue 12
+SIGNATURES["SkipGram"] = {"serving_default", "neighbours", "similarity"}  # issue 11
 SIGNATURES["SentenceVAE"] = {"serving_default", "encode", "decode", "decode_beam", "sample", "interpolate",
                              "score"}  # issue 10
 

@@ -86,6 +86,10 @@ def compare_outputs(expected, got, where, rtol=1e-4, atol=1e-4, tied_outputs=())
             if not np.array_equal(a.astype(bytes), b.astype(bytes)):
                 raise AssertionError(f"{where}/{key}: string outputs differ")
             continue
+        if a.dtype.kind == "b" or b.dtype.kind == "b":  # flags (e.g. "known") must be equal
+            if not np.array_equal(a, b):
+                raise AssertionError(f"{where}/{key}: boolean outputs differ")
+            continue
         if not np.allclose(a, b, rtol=rtol, atol=atol):
             raise AssertionError(f"{where}/{key}: max abs difference {np.max(np.abs(a - b)):.3g}")
         worst = max(worst, float(np.max(np.abs(a - b))) if a.size else 0.0)

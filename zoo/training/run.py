@@ -19,6 +19,7 @@ import tensorflow as tf
 from zoo import hub, registry
 from zoo.data import DATASETS, as_dataset, data_root, epoch_batches, steps_per_epoch
 from zoo.data.files import sha256_of
+from zoo.data.skipgram import epoch_pairs, expected_pairs, keep_probabilities, skipgram_dataset
 from zoo.data.streams import contexts_and_targets, stream_batches, stream_rows, stream_steps
 from zoo.objectives import KLAnnealing, schedule_from_config
 from zoo.training.artifact import destination, publish
@@ -45,7 +46,9 @@ def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, mu
         stateful truncated BPTT (``zoo.data.streams``), never shuffled;
     "contexts": token id streams as (last ``data["order"]`` tokens, next token) pairs, reshuffled each epoch
         (n-gram models);
-    "questions": tuples of arrays (inputs..., answers, tasks) batched like "rows" (bAbI, ``zoo.data.babi``).
+    "questions": tuples of arrays (inputs..., answers, tasks) batched like "rows" (bAbI, ``zoo.data.babi``);
+    "skipgram": (centre, context) pairs drawn anew each epoch with ``data["window"]`` and ``data["subsample"]``
+        (``zoo.data.skipgram``); validation: 20,000 pairs of the held-out text.
     """
     layout = recipe.data.get("layout", "rows")
     if layout == "contexts":
@@ -54,6 +57,14 @@ def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, mu
         return (shard_by_data(epoch_batches(train, global_batch, seed, first_epoch, recipe.epochs)),
                 steps_per_epoch(len(train[1]), global_batch),
                 shard_by_data(as_dataset(valid, 4096 * replicas, shuffle=False)))
+    if layout == "skipgram":  # (centre, context) pairs made each epoch in tf.data (zoo.data.skipgram)
+        window, subsample = recipe.data["window"], recipe.data["subsample"]
+        train = skipgram_dataset(splits, global_batch, window, subsample, seed, first_epoch, recipe.epochs)
+        keep = tf.constant(keep_probabilities(splits["counts"], subsample))
+        held_out = epoch_pairs(tf.constant(splits["test"]["train"]), tf.constant(splits["test"]["sentence"]), keep,
+                               window, seed, 0)
+        valid = tf.data.Dataset.from_tensor_slices(held_out).take(20000).batch(4096)
+        return train, max(1, expected_pairs(splits, window, subsample) // global_batch), valid
     if layout == "stream":
         if multi_worker:
             raise ValueError(f"recipe {recipe.name}: stream (TBPTT) data keeps each row's windows in order on one "
@@ -72,6 +83,8 @@ def example_inputs(recipe, splits):
     layout = recipe.data.get("layout", "rows")
     if layout == "stream":
         return tf.constant(stream_rows(splits["train"], recipe.batch_size)[:, : recipe.data["seq_len"]])
+    if layout == "skipgram":
+        return tf.constant(splits["train"][: recipe.batch_size])
     if layout == "contexts":
         order, boundary = recipe.data["order"], splits["vocabulary"].boundary_id
         return tf.constant(contexts_and_targets(splits["train"][: recipe.batch_size], order, boundary)[0])

@@ -5,11 +5,17 @@ from zoo.layers.softmax.base import OutputLayer
 
 
 class FullSoftmax(OutputLayer):
-    """Output matrix ``kernel`` (V, H) (one row per word, so sampled objectives gather rows) and ``bias`` (V,)."""
+    """Output matrix ``kernel`` (V, H) (one row per word, so sampled objectives gather rows) and ``bias`` (V,);
+    ``kernel_initializer`` (a Keras initializer name; word2vec starts its output vectors at "zeros")."""
+
+    def __init__(self, vocab_size, kernel_initializer="glorot_uniform", **kwargs):
+        super().__init__(vocab_size, **kwargs)
+        self.kernel_initializer = kernel_initializer
 
     def build(self, input_shape):
         units = int(input_shape[-1])
-        self.kernel = self.add_weight(shape=(self.vocab_size, units), initializer="glorot_uniform", name="kernel")
+        self.kernel = self.add_weight(shape=(self.vocab_size, units), initializer=self.kernel_initializer,
+                                      name="kernel")
         self.bias = self.add_weight(shape=(self.vocab_size,), initializer="zeros", name="bias")
 
     def logits(self, hidden):
@@ -29,3 +35,6 @@ class FullSoftmax(OutputLayer):
     def target_logits(self, hidden, targets):
         """Each row's logit of its own target: (N,)."""
         return tf.reduce_sum(hidden * tf.gather(self.kernel, targets), axis=-1) + tf.gather(self.bias, targets)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_initializer": self.kernel_initializer}

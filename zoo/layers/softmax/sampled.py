@@ -28,6 +28,11 @@ class _Sampled(FullSoftmax):
             raise ValueError(f"num_sampled must be >= 1, got {num_sampled}")
         self.log_q = tf.constant(sampler_log_probs(self.sampler, self.vocab_size, self.counts, self.power))
 
+    def set_counts(self, counts):
+        """New training frequencies for the unigram sampler (e.g. once the data is read)."""
+        self.counts = [float(c) for c in counts]
+        self.log_q = tf.constant(sampler_log_probs(self.sampler, self.vocab_size, self.counts, self.power))
+
     def samples(self, seed):
         return draw(self.log_q, self.num_sampled, tf.convert_to_tensor(seed if seed is not None else [0, 0]))
 
