@@ -19,7 +19,7 @@ Paper: -86.34 nats (CD-25, 500 hidden). Goal of the zoo: >= -86.
 """
 from zoo.training import Recipe
 
-EPOCHS = 100
+EPOCHS = 50
 STEPS_PER_EPOCH = 500  # 50,000 images / batch 100
 
 
@@ -38,7 +38,7 @@ def get_config():
         monitor="val_learning_rate_factor",  # decreasing: the last epoch is kept
         monitor_mode="min",
         epochs=EPOCHS,
-        max_minutes=35,
+        max_minutes=20,
         steps_per_execution=50,
         evaluation={"ais_runs": 100},
         expected={"test_log_prob": -86.0, "paper_log_prob": -86.34},
