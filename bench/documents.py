@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 PAPER = [  # Miao, Yu & Blunsom 2016, Table 1a, 20News, perplexity
-    ("LDA-50", 1091, "lda-20news-50"), ("LDA-200", 1058, "lda-20news-200"), ("RSM-50", 953, None),
+    ("LDA-50", 1091, "lda-20news-50"), ("LDA-200", 1058, "lda-20news-200"), ("RSM-50", 953, "rsm-20news-50"),
     ("DocNADE-50", 896, "docnade-20news-50"), ("SBN-50", 909, None), ("fDARN-50", 917, None),
     ("NVDM-50", 836, "nvdm-20news-50"), ("NVDM-200", 852, "nvdm-20news-200"),
 ]
