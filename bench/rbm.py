@@ -7,9 +7,9 @@ Writes bench/results/rbm.json.
 The task of issue 12: the binarised 20 Newsgroups training matrix (NVDM files, train.feat: 11,268 documents x
 2,000 words, n_dw > 0 -> 1), 256 hidden units, batch 64, learning rate 0.1, PCD-1 (scikit-learn's algorithm:
 one Gibbs sweep per update on a persistent chain of batch size; so the zoo runs PCD-1 with 64 chains, no
-momentum, no weight decay). scikit-learn is timed on the dense matrix and on its CSR form (3% non-zeros: the
-sparse products are faster); the speed-up is against the faster of the two. Both run back to back in this one process's run, the same number of epochs;
-scikit-learn runs in its own virtualenv (a bench-only peer, never a zoo dependency) as a subprocess that
+momentum, no weight decay). scikit-learn is timed on the dense matrix and on its CSR form (3% non-zeros); the
+speed-up is against the faster of the two. Both run back to back in this one process's run, the same number of
+epochs; scikit-learn runs in its own virtualenv (a bench-only peer, never a zoo dependency) as a subprocess that
 times its own ``fit``. The zoo's time includes its per-step metrics (free energy, reconstruction error,
 pseudo-likelihood). AIS: one estimate with S&M's 14,500 temperatures and M = 100 runs on a 784-500 RBM (the
 shipped MNIST model's shape; its weights when it is present).

@@ -193,7 +193,8 @@ def test_rsm_export_round_trip_and_in_graph_checks(tmp_path):
 
 
 def test_config_round_trip():
-    for model in (RBM(input_size=5, hidden_units=2, cd_steps=3, persistent=True, num_chains=4, ais_temperatures=[[1.0, 10]]),
+    for model in (RBM(input_size=5, hidden_units=2, cd_steps=3, persistent=True, num_chains=4,
+                      ais_temperatures=[[1.0, 10]]),
                   ReplicatedSoftmax(vocab_size=7, hidden_units=2, max_length=50)):
         clone = type(model).from_config(model.get_config())
         assert clone.get_config() == model.get_config()

@@ -27,9 +27,10 @@ def demo_mnist_rbm(output_dir, name="rbm-binarized-mnist", steps=1000, seed=0):
     card = zoo.hub.read_card(name)
     model = zoo.load(name, compile=False)
     m = card.get("metrics", {})
+    nan = float("nan")
     print(f"{name}: {model.hidden_units} hidden units; test log p(x) by AIS "
-          f"{m.get('test_log_prob', float('nan')):.2f} nats, interval [{m.get('test_log_prob_lower', float('nan')):.2f}, "
-          f"{m.get('test_log_prob_upper', float('nan')):.2f}] (log Z {m.get('test_log_z', float('nan')):.2f}, "
+          f"{m.get('test_log_prob', nan):.2f} nats, interval [{m.get('test_log_prob_lower', nan):.2f}, "
+          f"{m.get('test_log_prob_upper', nan):.2f}] (log Z {m.get('test_log_z', float('nan')):.2f}, "
           f"M = {m.get('test_ais_runs')} runs, {m.get('test_ais_temperatures')} temperatures; S&M 2008: -86.34)")
     start = time.time()
     _, random_start = model.sample(16, steps=steps, seed=seed)

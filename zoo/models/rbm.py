@@ -238,7 +238,8 @@ class RBMBase(keras.Model):
                 "momentum": self.momentum, "initial_momentum": self.initial_momentum,
                 "momentum_warmup_steps": self.momentum_warmup_steps, "weight_decay": self.weight_decay,
                 "init_scale": self.init_scale, "decay_steps": self.decay_steps,
-                "final_learning_rate_fraction": self.final_learning_rate_fraction, "ais_runs": self.ais_runs, "ais_temperatures": self.ais_temperatures,
+                "final_learning_rate_fraction": self.final_learning_rate_fraction, "ais_runs": self.ais_runs,
+                "ais_temperatures": self.ais_temperatures,
                 "ais_seed": self.ais_seed, "seed": self.seed}
 
 
