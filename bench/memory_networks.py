@@ -89,7 +89,8 @@ def main(argv=None):
               "rows": rows,
               "table": markdown_table(rows, [
                   ("recipe", "recipe", None), ("examples/s", "examples_per_second", ",.0f"),
-                  ("other cores busy", "other_cores", ".2f"), ("joint run (projected min)", "projected_joint_minutes", ".1f"),
+                  ("other cores busy", "other_cores", ".2f"),
+                  ("joint run (projected min)", "projected_joint_minutes", ".1f"),
                   ("20 per-task models (projected min)", "projected_per_task_minutes_all_20", ".1f")])}
     if not args.quick:
         write_json(RESULTS, result)

@@ -25,7 +25,8 @@ def test_loader_round_trips_a_fixture_with_a_multi_word_answer(tmp_path):
     decoded = [" ".join(vocabulary.tokens[i] for i in row if i) for row in stories[first] if row.any()]
     assert decoded == [" ".join(s) for s in reversed(test8[0].story)]  # slot 0: the most recent statement
     assert vocabulary.tokens[answers[first]] == test8[0].answer
-    assert " ".join(vocabulary.tokens[i] for i in questions[first] if i) == "what is " + test8[0].question[2] + " carrying"
+    question = " ".join(vocabulary.tokens[i] for i in questions[first] if i)
+    assert question == "what is " + test8[0].question[2] + " carrying"
 
 
 @pytest.mark.parametrize("line,problem", [

@@ -62,7 +62,8 @@ def run_repeats(name, repeats, runs_dir, models_dir=None, rule="valid", first_se
     chosen = by_valid if rule == "valid" else by_train
     selection = {"rule": "lowest validation error (10% of train held out)" if rule == "valid"
                  else "lowest training error at the last epoch (the official code's rule)",
-                 "chosen_seed": chosen["seed"], "by_validation": by_valid["seed"], "by_training_error": by_train["seed"],
+                 "chosen_seed": chosen["seed"], "by_validation": by_valid["seed"],
+                 "by_training_error": by_train["seed"],
                  "repeats": len(done)}
     summary_path.write_text(json.dumps({"recipe": name, "repeats": done, "selection": selection}, indent=2) + "\n")
     if models_dir is None:

@@ -32,7 +32,8 @@ VALUE_FEATURES = ("sentence", "last_word")
 def last_words(stories):
     """stories (B, M, L) left-aligned ids -> (B, M, 1): each statement's last word (0 for an empty slot)."""
     length = tf.reduce_sum(tf.cast(tf.not_equal(stories, 0), tf.int32), axis=-1)
-    return tf.gather(stories, tf.maximum(length - 1, 0), batch_dims=2)[..., None] * tf.cast(length > 0, tf.int32)[..., None]
+    last = tf.gather(stories, tf.maximum(length - 1, 0), batch_dims=2)
+    return (last * tf.cast(length > 0, tf.int32))[..., None]
 
 
 def hashed_keys(stories, questions, ignore):
