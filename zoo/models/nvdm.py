@@ -62,6 +62,7 @@ class NVDM(DocumentModel, LatentVariableModel):
     """
 
     topic_label = "dim"
+    encode_doc = "bag of words (B, V) counts -> loc, scale of q(h|d)"
 
     def __init__(self, vocab_size=2000, latent_dim=50, hidden_units=(500,), activation="relu", vocabulary=None,
                  alternating=False, alternate_steps=1000, encoder_dropout=0.0, input_dropout=0.0, sparse_input=False,
@@ -244,7 +245,7 @@ class NVDM(DocumentModel, LatentVariableModel):
         for start in range(0, len(x), batch_size):
             xb = tf.constant(x[start:start + batch_size])
             elbos.append(self.document_bounds(xb, 1, elbo_samples, seed + start)["elbo"].numpy())
-            means.append(self(xb)[0].numpy())
+            means.append(self.posterior(xb).mean().numpy())
         elbo = np.concatenate(elbos).astype(np.float64)
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
                                 seed=seed, progress=progress)
@@ -275,7 +276,7 @@ class NVDM(DocumentModel, LatentVariableModel):
 
     def export_endpoints(self):
         return self.document_endpoints(
-            "bag of words (B, V) counts -> loc, scale of q(h|d)",
+            self.encode_doc,
             "bag of words -> per-document ELBO and importance-sampled log p(d) (nats), length, and the "
             "per-document perplexities exp(-bound / N_d)",
             score_inputs=((tf.TensorSpec([], tf.int32, name="num_samples"), np.int32(8)),

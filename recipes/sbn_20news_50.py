@@ -1,0 +1,35 @@
+"""Sigmoid belief network with 50 binary units on 20 Newsgroups, trained by NVIL (Mnih & Gregor 2014): the SBN
+row of the NVDM table (Miao et al. 2016, Table 1: perplexity 909).
+
+    zoo train sbn_20news_50
+
+The same data, encoder (500 units over log(1 + counts)), decoder (softmax over the 2,000 words, bias started at
+the log unigram frequencies) and per-document perplexity as the NVDM recipes; NVIL's baseline MLP of 100 units.
+Goal: perplexity <= 909 (the paper's). Not trained yet: this recipe has run only at toy size (issue 13).
+"""
+from zoo.training import Recipe
+
+
+def get_config():
+    return Recipe(
+        name="sbn-20news-50",
+        model={"class_name": "SBN", "config": {
+            "vocab_size": 2000, "latent_dim": 50, "hidden_units": [500], "activation": "relu", "log_input": True,
+            "baseline_units": [100], "nvil_decay": 0.9, "seed": 1}},
+        data={"loader": "20news", "args": {"valid_size": 1268}},
+        batch_size=64,
+        learning_rate=5e-4,
+        lr_plateau={"factor": 0.5, "patience": 8, "min_lr": 1e-5},
+        early_stopping_patience=16,
+        monitor="val_log_perplexity",
+        monitor_mode="min",
+        epochs=500,
+        max_minutes=30,
+        steps_per_execution=40,
+        evaluation={"num_samples": 500, "elbo_samples": 20, "chunk_size": 250, "batch_size": 250},
+        expected={"test_perplexity": 909.0, "paper_perplexity": 909.0},
+        toy={"model": {"config": {"latent_dim": 2, "hidden_units": [8], "baseline_units": [4]}},
+             "data": {"args": {"limit": 60, "valid_size": 20}}, "batch_size": 16, "epochs": 1, "max_minutes": None,
+             "steps_per_execution": 1,
+             "evaluation": {"num_samples": 4, "elbo_samples": 2, "chunk_size": 2, "batch_size": 50}},
+    )

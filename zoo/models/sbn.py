@@ -1,0 +1,87 @@
+"""Sigmoid belief network document model trained by NVIL (Mnih & Gregor 2014; the SBN row of Miao et al. 2016's
+Table 1, 20News perplexity 909 for 50 units), an ``NVDM`` whose latent code is binary.
+
+Generative story: h in {0, 1}^D with a factorised Bernoulli prior (learned logits); each word of document d ~
+softmax(R h + b), as NVDM's decoder (``BagOfWordsLikelihood``). Inference: q(h | d) = prod_j Bernoulli(h_j;
+sigma(MLP(d))). h is discrete, so the encoder learns by the score-function estimator with NVIL's variance
+reductions (``zoo.objectives.score_function.NVILBaseline``: an input-dependent baseline over log(1 + counts),
+centring and scaling); the decoder and the prior by the gradient of log p(d, h).
+
+Evaluation is NVDM's (``measure``): per-document perplexity from the ELBO (analytic KL between Bernoulli products)
+and from the shared importance-sampled estimator. Not trained yet (issue 13): no measured number.
+"""
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from zoo.models.nvdm import NVDM
+from zoo.models.seeding import step_seed
+from zoo.objectives.score_function import NVILBaseline
+from zoo.registry import register_model
+from zoo.training.distribute import per_replica_loss
+
+tfd = tfp.distributions
+
+
+@register_model
+class SBN(NVDM):
+    """Word counts (B, V) -> logits (B, D) of q(h | d).
+
+    Args (beyond ``NVDM``'s encoder and vocabulary ones): latent_dim D (50 in the paper's table);
+    baseline_units: widths of NVIL's baseline MLP; nvil_decay: of its running mean and variance.
+    """
+
+    encode_doc = "bag of words (B, V) counts -> probs and logits of the Bernoulli q(h|d)"
+
+    def __init__(self, vocab_size=2000, latent_dim=50, baseline_units=(100,), nvil_decay=0.9, **kwargs):
+        kwargs.pop("analytic_kl", None)
+        super().__init__(vocab_size=vocab_size, latent_dim=latent_dim, analytic_kl=True, **kwargs)
+        self.baseline_units, self.nvil_decay = tuple(int(u) for u in baseline_units), float(nvil_decay)
+        self.posterior_head = keras.layers.Dense(self.latent_dim, name="posterior_logits")
+        self.baseline = NVILBaseline(self.baseline_units, self.nvil_decay, name="nvil_baseline")
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.prior_logits = self.add_weight(shape=(self.latent_dim,), initializer="zeros", name="prior_logits")
+        self.baseline.build((None, self.vocab_size))
+
+    # === Distributions ===
+    def prior(self):
+        """p(h) = prod_j Bernoulli(sigma(prior_logits_j)), event shape (D,)."""
+        return tfd.Independent(tfd.Bernoulli(logits=self.prior_logits, dtype=tf.float32), 1)
+
+    def posterior_from_params(self, logits):
+        return tfd.Independent(tfd.Bernoulli(logits=logits, dtype=tf.float32), 1)
+
+    # === Objective: NVIL ===
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """-mean log p(d, h) (decoder and prior) + NVIL's encoder surrogate + its baseline's loss, h ~ q(h | d);
+        the trackers report the ELBO with the analytic KL."""
+        posterior, prior = self.posterior_from_params(y_pred), self.prior()
+        h = tf.stop_gradient(posterior.sample(seed=step_seed(self)))
+        log_px_h = self.likelihood(h).log_prob(x)
+        log_prior, log_q = prior.log_prob(h), posterior.log_prob(h)
+        encoder_loss, baseline_loss = self.baseline.surrogate(log_px_h + log_prior - log_q, log_q,
+                                                              tf.math.log1p(tf.convert_to_tensor(x, tf.float32)),
+                                                              training=training)
+        loss = per_replica_loss(-tf.reduce_mean(log_px_h + log_prior) + encoder_loss + baseline_loss)
+        kl = tfd.kl_divergence(posterior, prior)
+        terms = {"reconstruction": log_px_h, "kl": kl, "elbo": log_px_h - kl}
+        self.reconstruction_tracker.update_state(terms["reconstruction"])
+        self.kl_tracker.update_state(terms["kl"])
+        self.elbo_tracker.update_state(terms["elbo"])
+        self.track_terms(x, terms)
+        return loss
+
+    def refined_elbo(self, *args, **kwargs):
+        raise NotImplementedError("per-document refinement of q is Gaussian-only (NVDM); SBN's q is Bernoulli")
+
+    # === Serving ===
+    def _serve_encode(self, counts):
+        logits = self(counts)
+        return {"probs": tf.sigmoid(logits), "logits": logits}
+
+    def get_config(self):
+        config = {**super().get_config(), "baseline_units": self.baseline_units, "nvil_decay": self.nvil_decay}
+        config.pop("analytic_kl", None)
+        return config
