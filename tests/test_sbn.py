@@ -99,3 +99,38 @@ def test_sbn_trains_measures_and_exports(toy_counts, tmp_path):
     np.testing.assert_allclose(clone(toy_counts[:4]), model(toy_counts[:4]), rtol=1e-6)
     with pytest.raises(NotImplementedError, match="Gaussian-only"):
         model.measure(toy_counts[:4], refine_steps=2)
+
+
+def test_fdarn_autoregressive_distributions_normalise_and_follow_the_chain_rule():
+    from zoo.models import FDARN
+    model = FDARN(vocab_size=V, latent_dim=3, hidden_units=(8,), vocabulary=VOCAB, baseline_units=(4,), seed=0)
+    model(np.ones((1, V), np.float32))
+    rng = np.random.RandomState(3)
+    model.prior_weights.assign(rng.normal(size=(3, 3)).astype(np.float32))
+    model.prior_logits.assign(rng.normal(size=3).astype(np.float32))
+    states = np.array(list(itertools.product([0.0, 1.0], repeat=3)), np.float32)
+    log_p = model.prior().log_prob(states).numpy()
+    assert np.exp(log_p).sum() == pytest.approx(1.0, abs=1e-5)
+    w, b = np.tril(model.prior_weights.numpy(), k=-1), model.prior_logits.numpy()
+    for state, value in zip(states, log_p):  # chain rule: sum_j log Bernoulli(h_j; sigma(b_j + sum_{k<j} W_jk h_k))
+        logits = b + w @ state
+        expected = np.sum(state * -np.log1p(np.exp(-logits)) + (1 - state) * -np.log1p(np.exp(logits)))
+        assert value == pytest.approx(expected, abs=1e-5)
+    draws = model.prior().sample(20000, seed=tf.constant([4, 4])).numpy()
+    frequencies = [np.mean(np.all(draws == s, axis=1)) for s in states]
+    np.testing.assert_allclose(frequencies, np.exp(log_p), atol=0.015)
+
+
+def test_fdarn_trains_and_exports(toy_counts, tmp_path):
+    from zoo.models import FDARN
+    keras.utils.set_random_seed(0)
+    model = FDARN(vocab_size=V, latent_dim=4, hidden_units=(16,), vocabulary=VOCAB, baseline_units=(8,), seed=0)
+    model(toy_counts[:2])
+    before = model.measure(toy_counts, num_samples=16, chunk_size=16, elbo_samples=4)
+    model.compile(keras.optimizers.Adam(0.02))
+    model.fit(toy_counts, epochs=40, batch_size=30, verbose=0)
+    after = model.measure(toy_counts, num_samples=64, chunk_size=32, elbo_samples=8)
+    assert after["perplexity"] < 0.8 * before["perplexity"]
+    assert after["is_perplexity"] <= after["perplexity"] * 1.01
+    export_saved_model(model, tmp_path / "1")
+    assert check_export(model, tmp_path / "1")

@@ -17,4 +17,4 @@ from zoo.models.rbm import RBM  # noqa: E402,F401  (restricted Boltzmann machine
 from zoo.models.rsm import ReplicatedSoftmax  # noqa: E402,F401  (issue 12)
 from zoo.models.sentence_vae import SentenceVAE  # noqa: E402  (Bowman et al. 2016, issue 10)
 from zoo.models.skipgram import SkipGram  # noqa: E402  (Mikolov et al. 2013, issue 11)
-from zoo.models.sbn import SBN  # noqa: E402  (NVIL, Mnih & Gregor 2014, issue 13)
+from zoo.models.sbn import FDARN, SBN  # noqa: E402  (NVIL, Mnih & Gregor 2014; Gregor et al. 2014, issue 13)

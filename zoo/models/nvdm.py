@@ -34,7 +34,7 @@ from zoo.registry import register_model
 from zoo.layers import DiagonalGaussianHead, mlp
 from zoo.models.documents import BagOfWordsLikelihood, DocumentModel
 from zoo.models.latent import LatentVariableModel
-from zoo.objectives import iwae_bound, log_likelihood
+from zoo.objectives import iwae_bound, kl_term, log_likelihood
 
 tfd = tfp.distributions
 
@@ -194,9 +194,14 @@ class NVDM(DocumentModel, LatentVariableModel):
         posterior = self.posterior(x)
         z = posterior.sample(elbo_samples, seed=tf.stack([seed, 1]))
         reconstruction = tf.reduce_mean(self.likelihood(z).log_prob(x), axis=0)
-        elbo = reconstruction - tfd.kl_divergence(posterior, self.prior())
+        kl = kl_term(posterior, self.prior(), z)  # analytic where TFP has it, else averaged over the samples
+        elbo = reconstruction - (tf.reduce_mean(kl, axis=0) if kl.shape.rank == 2 else kl)
         return {"elbo": elbo, "log_likelihood": iwae_bound(self.log_importance_weights(x, num_samples,
                                                                                       tf.stack([seed, 2])))}
+
+    def posterior_mean(self, x):
+        """E_q[h | d] (B, D): the posterior means the active-unit count reads."""
+        return self.posterior(x).mean()
 
     def refined_elbo(self, x, steps=100, learning_rate=0.05, elbo_samples=20, seed=0):
         """The ELBO with q(h|d) refined per document: starting from the encoder's (loc, scale), ``steps``
@@ -245,7 +250,7 @@ class NVDM(DocumentModel, LatentVariableModel):
         for start in range(0, len(x), batch_size):
             xb = tf.constant(x[start:start + batch_size])
             elbos.append(self.document_bounds(xb, 1, elbo_samples, seed + start)["elbo"].numpy())
-            means.append(self.posterior(xb).mean().numpy())
+            means.append(self.posterior_mean(xb).numpy())
         elbo = np.concatenate(elbos).astype(np.float64)
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
                                 seed=seed, progress=progress)

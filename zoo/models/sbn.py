@@ -11,11 +11,13 @@ Evaluation is NVDM's (``measure``): per-document perplexity from the ELBO (analy
 and from the shared importance-sampled estimator. Not trained yet (issue 13): no measured number.
 """
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.models.nvdm import NVDM
 from zoo.models.seeding import step_seed
+from zoo.objectives import kl_term
 from zoo.objectives.score_function import NVILBaseline
 from zoo.registry import register_model
 from zoo.training.distribute import per_replica_loss
@@ -65,7 +67,7 @@ class SBN(NVDM):
                                                               tf.math.log1p(tf.convert_to_tensor(x, tf.float32)),
                                                               training=training)
         loss = per_replica_loss(-tf.reduce_mean(log_px_h + log_prior) + encoder_loss + baseline_loss)
-        kl = tfd.kl_divergence(posterior, prior)
+        kl = kl_term(posterior, prior, h)  # analytic for SBN; at the sample for fDARN
         terms = {"reconstruction": log_px_h, "kl": kl, "elbo": log_px_h - kl}
         self.reconstruction_tracker.update_state(terms["reconstruction"])
         self.kl_tracker.update_state(terms["kl"])
@@ -85,3 +87,51 @@ class SBN(NVDM):
         config = {**super().get_config(), "baseline_units": self.baseline_units, "nvil_decay": self.nvil_decay}
         config.pop("analytic_kl", None)
         return config
+
+
+def _autoregressive_bernoulli(base_logits, weights, mask, latent_dim):
+    """prod_j Bernoulli(h_j; sigma(base_j + sum_{k<j} W_jk h_k)): ``base_logits`` (..., D), W (D, D) masked strictly
+    lower-triangular. A ``tfd.Autoregressive``: log_prob in one pass, sampling in D passes."""
+    masked = weights * mask
+
+    def conditional(h):
+        return tfd.Independent(tfd.Bernoulli(logits=base_logits + tf.linalg.matvec(masked, h), dtype=tf.float32), 1)
+
+    return tfd.Autoregressive(conditional, sample0=tf.zeros_like(base_logits), num_steps=latent_dim)
+
+
+@register_model
+class FDARN(SBN):
+    """fDARN (Gregor, Danihelka, Mnih, Blundell & Wierstra 2014, "Deep autoregressive networks"; the fDARN row
+    of Miao et al.'s table, 917): an SBN whose prior and posterior are autoregressive over the binary units,
+    p(h) = prod_j p(h_j | h_<j) and q(h | d) = prod_j q(h_j | d, h_<j), each a logistic regression on the earlier
+    units (strictly lower-triangular weights). Trained by NVIL like the SBN; KL terms are estimated at the samples
+    (no closed form). Not trained yet (issue 13)."""
+
+    encode_doc = "bag of words (B, V) counts -> the logits of q(h_j | d) before the autoregressive terms"
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        d = self.latent_dim
+        self.mask = tf.constant(np.tril(np.ones((d, d), np.float32), k=-1))
+        self.prior_weights = self.add_weight(shape=(d, d), initializer="zeros", name="prior_weights")
+        self.posterior_weights = self.add_weight(shape=(d, d), initializer="zeros", name="posterior_weights")
+
+    def prior(self):
+        return _autoregressive_bernoulli(self.prior_logits, self.prior_weights, self.mask, self.latent_dim)
+
+    def posterior_from_params(self, logits):
+        return _autoregressive_bernoulli(logits, self.posterior_weights, self.mask, self.latent_dim)
+
+    def posterior_mean(self, x, samples=20):
+        """E_q[h | d] estimated from ``samples`` draws (no closed form)."""
+        return tf.reduce_mean(self.posterior(x).sample(samples, seed=tf.constant([0, 5])), axis=0)
+
+    def diagnostics(self, x):
+        """KL (at samples) and the active units by the sampled posterior means (no closed-form entropy for I(x; z))."""
+        posterior, prior = self.posterior(x), self.prior()
+        h = posterior.sample(seed=tf.constant([0, 6]))
+        means = self.posterior_mean(x)
+        return {"scalars": {"kl": tf.reduce_mean(posterior.log_prob(h) - prior.log_prob(h)),
+                            "active_units_variance": tf.reduce_sum(tf.cast(tf.math.reduce_variance(means, 0) > 0.01,
+                                                                           tf.int32))}}
