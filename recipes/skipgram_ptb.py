@@ -19,9 +19,10 @@ def get_config():
         batch_size=1024,
         learning_rate=2e-3,
         epochs=10,
+        steps_per_execution=50,  # thousands of small steps an epoch: one call per 50 of them
         monitor="val_loss",
         evaluation={"window": 5},
         expected={"test_pair_loss": 2.0, "gensim_wordsim353_spearman": 0.275},
         toy={"model": {"config": {"dim": 8}}, "data": {"args": {"limit": 60}}, "batch_size": 64, "epochs": 1,
-             "max_minutes": None},
+             "max_minutes": None, "steps_per_execution": 1},
     )

@@ -1,0 +1,77 @@
+"""Skip-gram on PTB: the zoo's (``recipes/skipgram_ptb.py`` through the training path) against gensim's, back to
+back in one run: raw words per second of training (ratio) and the WordSim-353 Spearman correlation, each over the
+pairs with both words in its vocabulary, the out-of-vocabulary share stated. WordSim-353 is read from inside the
+gensim package of the peers environment (``--peer-python``); gensim is never a dependency of the zoo.
+Writes ``bench/results/skipgram.json``; with ``--models-dir`` the trained model is published there too.
+
+    .venv/bin/python bench/skipgram.py --peer-python /work/peers/bin/python --models-dir saved_models
+"""
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import RESULTS_DIR, machine_info, timestamp, write_json  # noqa: E402
+
+PEER = Path(__file__).resolve().parent / "peers" / "word2vec_gensim.py"
+
+
+def read_wordsim(path):
+    with open(path, encoding="utf-8") as f:
+        rows = [row for row in csv.reader(f, delimiter="\t") if row and not row[0].startswith("#")]
+    return [(a, b, float(score)) for a, b, score in rows if _is_number(score)]
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--peer-python", required=True, help="python of a peers venv with gensim installed")
+    parser.add_argument("--models-dir", default=None, help="also publish the trained model here")
+    parser.add_argument("--overwrite", action="store_true")
+    args = parser.parse_args()
+
+    from zoo.data import data_root
+    from zoo.training import load_recipe, train
+
+    recipe = load_recipe("skipgram_ptb")
+    corpus = data_root() / "ptb" / "ptb.train.txt"
+    peer = subprocess.run([args.peer_python, str(PEER), str(corpus), "--epochs", str(recipe.epochs),
+                           "--window", str(recipe.data["window"]), "--subsample", str(recipe.data["subsample"])],
+                          capture_output=True, text=True, check=True)
+    gensim_result = json.loads(peer.stdout.strip().splitlines()[-1])
+    result = train(recipe, publish_artifact=args.models_dir is not None, models_dir=args.models_dir,
+                   overwrite=args.overwrite, verbose=2)
+    import zoo
+    from zoo.models import SkipGram  # noqa: F401
+    if args.models_dir is None:
+        raise SystemExit("publish the model (--models-dir saved_models or $ZOO_HOME/models) to evaluate it")
+    model = zoo.load(recipe.name, compile=False, origin="shipped" if zoo.hub.is_shipped_folder(args.models_dir)
+                     else "user")
+    ours = model.similarity_correlation(read_wordsim(gensim_result["wordsim353_path"]))
+    words = gensim_result["words"]
+    ours_speed = words * result["training"]["epochs_run"] / result["training"]["wall_seconds"]
+    report = {"date": timestamp(), "machine": machine_info(), "command": " ".join(sys.argv),
+              "zoo": {"words_per_second": ours_speed, "seconds": result["training"]["wall_seconds"],
+                      "epochs": result["training"]["epochs_run"], "wordsim353": ours,
+                      "held_out_pair_loss": result["metrics"].get("test_pair_loss")},
+              "gensim": gensim_result, "speed_ratio_zoo_over_gensim": ours_speed / gensim_result["words_per_second"]}
+    path = write_json(RESULTS_DIR / "skipgram.json", report)
+    print(json.dumps({k: report[k] for k in ("zoo", "gensim", "speed_ratio_zoo_over_gensim")}, indent=2))
+    print(path)
+
+
+if __name__ == "__main__":
+    main()
