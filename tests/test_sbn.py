@@ -78,9 +78,12 @@ def toy_counts():
     return x
 
 
-def test_sbn_trains_measures_and_exports(toy_counts, tmp_path):
+@pytest.mark.parametrize("model_class", ["SBN", "FDARN"])
+def test_trains_measures_and_exports(model_class, toy_counts, tmp_path):
+    import zoo.models
     keras.utils.set_random_seed(0)
-    model = SBN(vocab_size=V, latent_dim=4, hidden_units=(16,), vocabulary=VOCAB, baseline_units=(8,), seed=0)
+    model = getattr(zoo.models, model_class)(vocab_size=V, latent_dim=4, hidden_units=(16,), vocabulary=VOCAB,
+                                             baseline_units=(8,), seed=0)
     model(toy_counts[:2])
     before = model.measure(toy_counts, num_samples=16, chunk_size=16, elbo_samples=4)
     model.compile(keras.optimizers.Adam(0.02))
@@ -88,17 +91,18 @@ def test_sbn_trains_measures_and_exports(toy_counts, tmp_path):
     after = model.measure(toy_counts, num_samples=64, chunk_size=32, elbo_samples=8)
     assert history.history["elbo"][-1] > history.history["elbo"][0]
     assert after["perplexity"] < 0.8 * before["perplexity"]
-    assert after["is_perplexity"] <= after["perplexity"] * 1.001  # L_k is the tighter bound
+    assert after["is_perplexity"] <= after["perplexity"] * 1.01  # L_k is the tighter bound (fDARN: noisy KL)
     assert after["active_units"] >= 1  # the three topics are told apart through h
-    assert float(model.diagnostics(tf.constant(toy_counts))["scalars"]["mutual_information"]) > 0.3
+    if model_class == "SBN":
+        assert float(model.diagnostics(tf.constant(toy_counts))["scalars"]["mutual_information"]) > 0.3
+        with pytest.raises(NotImplementedError, match="Gaussian-only"):
+            model.measure(toy_counts[:4], refine_steps=2)
     export_saved_model(model, tmp_path / "1")
     assert check_export(model, tmp_path / "1")
-    clone = SBN.from_config(model.get_config())
+    clone = type(model).from_config(model.get_config())
     clone(toy_counts[:2])
     clone.set_weights(model.get_weights())
     np.testing.assert_allclose(clone(toy_counts[:4]), model(toy_counts[:4]), rtol=1e-6)
-    with pytest.raises(NotImplementedError, match="Gaussian-only"):
-        model.measure(toy_counts[:4], refine_steps=2)
 
 
 def test_fdarn_autoregressive_distributions_normalise_and_follow_the_chain_rule():
@@ -119,18 +123,3 @@ def test_fdarn_autoregressive_distributions_normalise_and_follow_the_chain_rule(
     draws = model.prior().sample(20000, seed=tf.constant([4, 4])).numpy()
     frequencies = [np.mean(np.all(draws == s, axis=1)) for s in states]
     np.testing.assert_allclose(frequencies, np.exp(log_p), atol=0.015)
-
-
-def test_fdarn_trains_and_exports(toy_counts, tmp_path):
-    from zoo.models import FDARN
-    keras.utils.set_random_seed(0)
-    model = FDARN(vocab_size=V, latent_dim=4, hidden_units=(16,), vocabulary=VOCAB, baseline_units=(8,), seed=0)
-    model(toy_counts[:2])
-    before = model.measure(toy_counts, num_samples=16, chunk_size=16, elbo_samples=4)
-    model.compile(keras.optimizers.Adam(0.02))
-    model.fit(toy_counts, epochs=40, batch_size=30, verbose=0)
-    after = model.measure(toy_counts, num_samples=64, chunk_size=32, elbo_samples=8)
-    assert after["perplexity"] < 0.8 * before["perplexity"]
-    assert after["is_perplexity"] <= after["perplexity"] * 1.01
-    export_saved_model(model, tmp_path / "1")
-    assert check_export(model, tmp_path / "1")

@@ -16,7 +16,7 @@ import numpy as np
 
 from zoo.data.files import data_root
 from zoo.data.reading import text_lines
-from zoo.data.text import END_OF_SENTENCE, PTB_SHA256, PTB_URL, Vocabulary, _file
+from zoo.data.text import END_OF_SENTENCE, Vocabulary, ptb_path
 
 PAD = -1
 MAX_LENGTH = 100
@@ -50,9 +50,8 @@ def load_ptb_sentences(data_dir=None, limit=None, max_length=MAX_LENGTH, allow_d
     """
     lines = {}
     for split in ("train", "valid", "test"):
-        name = f"ptb.{split}.txt"
-        path = _file("ptb", name, PTB_URL.format(name=name), PTB_SHA256[name], data_dir, allow_download)
-        lines[split] = [line for _, line in text_lines(path, "PTB text file")][:limit]
+        lines[split] = [line for _, line in text_lines(ptb_path(split, data_dir, allow_download), "PTB text file")]
+        lines[split] = lines[split][:limit]
     if vocabulary is None:
         vocabulary = Vocabulary.from_text("".join(lines["train"]), "word")
     out, skipped = {"vocabulary": vocabulary}, {}

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from zoo.data.files import data_root
 from zoo.data.reading import DataFileError, text_lines
-from zoo.data.text import PTB_SHA256, PTB_URL, UNKNOWN, Vocabulary, _file
+from zoo.data.text import UNKNOWN, Vocabulary, ptb_path
 
 
 def corpus_from_lines(lines, vocabulary=None):
@@ -42,8 +42,7 @@ def load_skipgram_corpus(data_dir=None, limit=None, allow_download=True):
     read with the training vocabulary (a held-out pair loss); ``limit`` keeps the first lines of each."""
     corpora = {}
     for split in ("train", "valid"):
-        name = f"ptb.{split}.txt"
-        path = _file("ptb", name, PTB_URL.format(name=name), PTB_SHA256[name], data_dir, allow_download)
+        path = ptb_path(split, data_dir, allow_download)
         lines = [line for _, line in text_lines(path, "PTB text file")][:limit]
         try:
             corpora[split] = corpus_from_lines(lines, corpora.get("train", {}).get("vocabulary"))

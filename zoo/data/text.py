@@ -198,6 +198,12 @@ def load_char_text(data_dir=None, folder="tinyshakespeare", file="input.txt", tr
     return {"train": tokenize(train, vocabulary), "valid": valid_ids, "test": valid_ids, "vocabulary": vocabulary}
 
 
+def ptb_path(split, data_dir=None, allow_download=True):
+    """The path of ``ptb.<split>.txt`` (downloaded with its pinned sha256 when missing and allowed)."""
+    name = f"ptb.{split}.txt"
+    return _file("ptb", name, PTB_URL.format(name=name), PTB_SHA256[name], data_dir, allow_download)
+
+
 def load_ptb(data_dir=None, limit=None, allow_download=True, vocabulary=None):
     """{"train", "valid", "test": int32 id streams, "vocabulary": Vocabulary} of Mikolov's PTB.
 
@@ -206,8 +212,7 @@ def load_ptb(data_dir=None, limit=None, allow_download=True, vocabulary=None):
     """
     splits = {}
     for split in ("train", "valid", "test"):
-        name = f"ptb.{split}.txt"
-        path = _file("ptb", name, PTB_URL.format(name=name), PTB_SHA256[name], data_dir, allow_download)
+        path = ptb_path(split, data_dir, allow_download)
         text = read_utf8(path)
         if limit:
             text = "\n".join(text.split("\n")[:limit])

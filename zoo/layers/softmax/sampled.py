@@ -36,6 +36,13 @@ class _Sampled(FullSoftmax):
     def samples(self, seed):
         return draw(self.log_q, self.num_sampled, tf.convert_to_tensor(seed if seed is not None else [0, 0]))
 
+    def corrected_logits(self, hidden, targets, seed):
+        """The log-Q-corrected logits s(w) - log(S Q(w)) of each row's target (N,) and of the S draws (N, S),
+        and which draws are accidental hits (N, S) bool."""
+        ids, log_count = self.samples(seed)
+        true = self.target_logits(hidden, targets) - tf.gather(self.log_q, targets) - tf.math.log(float(self.num_sampled))
+        return true, self.candidate_logits(hidden, ids) - log_count, tf.equal(targets[:, None], ids[None, :])
+
     def get_config(self):
         return {**super().get_config(), "num_sampled": self.num_sampled, "sampler": self.sampler,
                 "counts": self.counts, "power": self.power}
@@ -43,23 +50,15 @@ class _Sampled(FullSoftmax):
 
 class SampledSoftmax(_Sampled):
     def loss(self, hidden, targets, seed=None):
-        targets = self.check_targets(targets)
-        ids, log_count = self.samples(seed)
-        true = self.target_logits(hidden, targets) - tf.gather(self.log_q, targets) - tf.math.log(float(self.num_sampled))
-        sampled = self.candidate_logits(hidden, ids) - log_count
-        sampled = tf.where(tf.equal(targets[:, None], ids[None, :]), -1e30, sampled)  # accidental hits
-        logits = tf.concat([true[:, None], sampled], axis=1)
+        true, sampled, hits = self.corrected_logits(hidden, self.check_targets(targets), seed)
+        logits = tf.concat([true[:, None], tf.where(hits, -1e30, sampled)], axis=1)  # accidental hits removed
         return -tf.nn.log_softmax(logits)[:, 0]
 
 
 class NCE(_Sampled):
     def loss(self, hidden, targets, seed=None):
-        targets = self.check_targets(targets)
-        ids, log_count = self.samples(seed)
-        true = self.target_logits(hidden, targets) - tf.gather(self.log_q, targets) - tf.math.log(float(self.num_sampled))
-        noise = self.candidate_logits(hidden, ids) - log_count
-        hit = tf.cast(tf.equal(targets[:, None], ids[None, :]), tf.float32)
-        return tf.math.softplus(-true) + tf.reduce_sum((1.0 - hit) * tf.math.softplus(noise), axis=1)
+        true, noise, hits = self.corrected_logits(hidden, self.check_targets(targets), seed)
+        return tf.math.softplus(-true) + tf.reduce_sum(tf.where(hits, 0.0, tf.math.softplus(noise)), axis=1)
 
 
 class NegativeSampling(_Sampled):
