@@ -180,7 +180,11 @@ def test_ngram_viterbi_and_astar_agree_and_beat_greedy():
     assert 0 < found["expanded"] < len(CHARS) ** 6
     greedy = model.generate("ROMEO", "greedy", max_tokens=6)
     assert best["log_prob"] >= greedy["log_prob"] - 1e-4
-    assert model.measure(STREAM[:500])["tokens_scored"] == 500
+    metrics = model.measure(STREAM[:500])
+    assert metrics["tokens_scored"] == 500
+    logits = model(tf.constant(contexts[:500])).numpy().astype(np.float64)  # each token after its d predecessors
+    log_probs = logits[np.arange(500), targets[:500]] - np.logaddexp.reduce(logits, axis=1)
+    assert metrics["nats_per_token"] == pytest.approx(-log_probs.mean(), rel=1e-5)
 
 
 def test_served_generate_answers_rest_requests_and_refuses_long_prompts(trained_chars, tmp_path):

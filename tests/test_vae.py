@@ -98,3 +98,23 @@ def test_measure_reports_nll_below_negative_elbo(tiny_vae, binary_images):
     metrics = tiny_vae.measure(binary_images[:10], num_samples=20, chunk_size=7)
     assert metrics["examples"] == 10 and metrics["importance_samples"] == 20
     assert metrics["nll"] < -metrics["elbo"]
+
+
+def test_measure_nll_equals_an_independent_numpy_estimate(tiny_vae, binary_images):
+    """The streamed estimator against importance sampling written out in numpy (own draws from q, Gaussian and
+    Bernoulli densities by hand, log-mean-exp over K): an estimator that forgot -log K (7.6 nats at K = 2,000) or
+    chunked its samples wrongly would miss by far more than the Monte Carlo error."""
+    x = binary_images[:5]
+    got = tiny_vae.measure(x, num_samples=2000, chunk_size=300)["nll"]
+    loc, scale = (t.numpy().astype(np.float64) for t in tiny_vae(x))
+    rng = np.random.RandomState(0)
+    k = 20000
+    z = loc[None] + scale[None] * rng.normal(size=(k,) + loc.shape)  # (K, B, D)
+    logits = tiny_vae.decoder_logits(tf.constant(z.reshape(-1, loc.shape[1]), tf.float32)).numpy()
+    logits = logits.reshape(k, len(x), -1).astype(np.float64)
+    log_px_z = np.sum(x * -np.logaddexp(0, -logits) + (1 - x) * -np.logaddexp(0, logits), axis=-1)
+    log_pz = np.sum(-0.5 * z ** 2 - 0.5 * np.log(2 * np.pi), axis=-1)
+    log_qz = np.sum(-0.5 * ((z - loc) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi), axis=-1)
+    log_w = log_px_z + log_pz - log_qz
+    expected = -np.mean(np.logaddexp.reduce(log_w, axis=0) - np.log(k))
+    assert got == pytest.approx(expected, abs=0.5)  # measured 0.11 apart (an untrained q: noisy weights)
