@@ -19,7 +19,7 @@ OPTIONAL = {"metrics": dict, "signatures": dict, "training": dict, "data": dict,
 
 
 class ArtifactError(ValueError):
-    """An artifact that cannot be trusted: a card that breaks the schema, or a file that is missing, extra
+    """An artifact that cannot be trusted: a card that breaks the schema, or a file that is missing
     or damaged. The message names the file."""
 
 
