@@ -2,9 +2,9 @@
 
     run = train(load_recipe("vae_binarized_mnist"))
 
-A run folder (``$ZOO_HOME/runs/<name>/`` by default, ``<name>-toy`` for a toy run) keeps what a long run needs to survive: a
-``BackupAndRestore`` checkpoint (the same command resumes after a kill), the best weights by
-the recipe's validation metric, ``history.csv``, and ``result.json`` at the end.
+A run folder (``$ZOO_HOME/runs/<name>/`` by default, ``<name>-toy`` for a toy run) keeps what a long run
+needs to survive: a ``BackupAndRestore`` checkpoint (the same command resumes after a kill), the best weights
+by the recipe's validation metric, ``history.csv``, and ``result.json`` at the end.
 """
 import json
 import os
