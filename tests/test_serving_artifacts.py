@@ -159,25 +159,33 @@ def test_c_runner_string_tensor_files(tmp_path):
 @pytest.mark.parametrize("name", _shipped() or [pytest.param(None, marks=pytest.mark.skip(
     reason="no servable artifact in saved_models/ yet"))])
 def test_shipped_artifacts_load_and_answer_rest(name):
-    """zoo serve loads the artifact (replaying its warm-up records, as TF Serving does at load) and
-    answers each warm-up request sent as a REST columnar body with the signature's own outputs."""
+    """zoo serve loads the artifact (replaying its warm-up records, as TF Serving does at load) and answers
+    each warm-up request sent as a REST columnar body with what ``zoo.load(name)``'s Keras model computes for it
+    (arg-max outputs over exact ties excepted, as in the export checks)."""
+    import zoo
+    from tests.serving_helpers import keras_outputs
     from zoo.serving import rest
     from zoo.serving.client import _from_json, _to_json
     from zoo.serving.registry import ModelRegistry
 
+    model = zoo.load(name, compile=False, origin="shipped")
+    endpoints = model.export_endpoints()
     registry = ModelRegistry.from_models_dir(names=[name], latest_only=True, batching=False)
     servable = registry.get(name)
     assert servable.warmup_requests
     for signature, inputs in servable.warmup_requests:
         body = json.dumps({"signature_name": signature, "inputs": {k: _to_json(v) for k, v in inputs.items()}})
         answer = json.loads(rest.predict(registry, name, None, body.encode()))["outputs"]
-        expected = servable.run(signature, inputs)
+        expected = keras_outputs(model, signature, inputs)
         answer = answer if len(expected) > 1 else {next(iter(expected)): answer}
         for key, value in expected.items():
+            if key in endpoints[signature].tied_outputs:
+                continue
+            value = np.array(value, dtype=object) if isinstance(value, bytes) else np.asarray(value)  # scalar text
             got = _from_json(answer[key], value.dtype)
             assert got.shape == value.shape, (signature, key)
-            if value.dtype.kind == "O":
-                assert got.tolist() == value.tolist()
+            if value.dtype.kind in "Ob":
+                assert got.tolist() == value.tolist(), (signature, key)
             else:
-                np.testing.assert_allclose(got, value, rtol=1e-6, atol=1e-6)
+                np.testing.assert_allclose(got, value, rtol=1e-4, atol=1e-4, err_msg=f"{signature}/{key}")
     registry.close()
