@@ -58,6 +58,17 @@ def test_cd1_update_equals_a_hand_computed_update_on_a_3x2_rbm():
     assert int(model.optimizer.iterations.numpy()) == 1
 
 
+def test_pseudo_likelihood_flips_one_bit_in_o_of_h():
+    model = random_rbm(6, 3, 1.0, seed=2)
+    v = (np.random.RandomState(1).uniform(size=(5, 6)) < 0.5).astype(np.float32)
+    seed = tf.constant([3, 4])
+    flip = tf.random.stateless_uniform([5], seed, 0, 6, dtype=tf.int32).numpy()
+    flipped = v.copy()
+    flipped[np.arange(5), flip] = 1 - flipped[np.arange(5), flip]
+    slow = 6 * np.log(sigmoid(model.free_energy(flipped).numpy() - model.free_energy(v).numpy()))
+    np.testing.assert_allclose(model.pseudo_likelihood(v, seed).numpy(), slow, rtol=1e-5, atol=1e-5)
+
+
 def test_pcd_moves_its_persistent_chains():
     model = random_rbm(5, 3, 1.0, persistent=True, num_chains=7, cd_steps=2)
     model.prepare_for_data({"train": (np.random.RandomState(0).uniform(size=(20, 5)) < 0.5).astype(np.float32)})

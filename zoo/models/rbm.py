@@ -163,15 +163,16 @@ class RBMBase(keras.Model):
     # === CD-k / PCD-k through model.fit ===
     def statistics(self, v0, seed):
         """The CD / PCD estimate of the log-likelihood gradient w.r.t. (W, b, c) and the negative samples:
-        ([dW (V, H), db (V,), dc (H,)], v_negative)."""
+        ([dW (V, H), db (V,), dc (H,)], v_negative, the hidden input of v0 (B, H), reused by the metrics)."""
         start = self.chains if self.persistent else v0
         v_neg = self.gibbs(start, self.cd_steps, seed)
-        p0, pk = self.hidden_probabilities(v0), self.hidden_probabilities(v_neg)
+        x0 = self.hidden_input(v0)
+        p0, pk = tf.sigmoid(x0), self.hidden_probabilities(v_neg)
         n0, nk = tf.cast(tf.shape(v0)[0], tf.float32), tf.cast(tf.shape(v_neg)[0], tf.float32)
         grads = [tf.matmul(v0, p0, transpose_a=True) / n0 - tf.matmul(v_neg, pk, transpose_a=True) / nk,
                  tf.reduce_mean(v0, 0) - tf.reduce_mean(v_neg, 0),
                  tf.reduce_mean(p0, 0) - tf.reduce_mean(pk, 0)]
-        return grads, v_neg
+        return grads, v_neg, x0
 
     def learning_rate_factor(self, step):
         """Linear decay of the learning rate to ``final_learning_rate_fraction`` of it over ``decay_steps``
@@ -194,25 +195,27 @@ class RBMBase(keras.Model):
     def train_step(self, data):
         v0 = self.checked_batch(data[0] if isinstance(data, (tuple, list)) else data)
         seed = step_seed(self)
-        grads, v_neg = self.statistics(v0, seed)
+        grads, v_neg, x0 = self.statistics(v0, seed)
         if self.persistent:
             self.chains.assign(v_neg)
         step = tf.cast(self.optimizer.iterations, tf.int32)
         self.apply_update(grads, tf.cast(self.optimizer.learning_rate, tf.float32) * self.learning_rate_factor(step),
                           step)
         self.optimizer.iterations.assign_add(1)
-        return self.track(v0, _child(seed, 7))
+        return self.track(v0, _child(seed, 7), x0)
 
     def test_step(self, data):
         v0 = self.checked_batch(data[0] if isinstance(data, (tuple, list)) else data)
         return self.track(v0, tf.cast(self.seed_generator.next(), tf.int32))
 
-    def track(self, v, seed):
+    def track(self, v, seed, x=None):
+        """Updates the metrics; x: the hidden input of v if already computed (the training step's)."""
+        x = self.hidden_input(v) if x is None else x
         if getattr(self, "optimizer", None) is not None:
             self.decay_tracker.update_state(self.learning_rate_factor(tf.cast(self.optimizer.iterations, tf.int32)))
-        self.free_energy_tracker.update_state(self.free_energy(v))
-        self.reconstruction_tracker.update_state(self.reconstruction_error(v, _child(seed, 0)))
-        self.loss_tracker.update_state(self.monitored_loss(v, _child(seed, 1)))
+        self.free_energy_tracker.update_state(self.free_energy_from(v, x))
+        self.reconstruction_tracker.update_state(self.reconstruction_error(v, _child(seed, 0), x))
+        self.loss_tracker.update_state(self.monitored_loss(v, _child(seed, 1), x))
         return {m.name: m.result() for m in self.metrics}
 
     @property
@@ -273,23 +276,32 @@ class RBM(RBMBase):
     def free_energy(self, v):
         """F(v) = -b.v - sum_j softplus(c_j + W_j.v): (B,)."""
         v = tf.convert_to_tensor(v, tf.float32)
-        return -tf.linalg.matvec(v, self.visible_bias) - tf.reduce_sum(tf.nn.softplus(self.hidden_input(v)), 1)
+        return self.free_energy_from(v, self.hidden_input(v))
 
-    def reconstruction_error(self, v, seed):
+    def free_energy_from(self, v, x):
+        """F(v) given its hidden input x = c + W^T v (B, H)."""
+        return -tf.linalg.matvec(v, self.visible_bias) - tf.reduce_sum(tf.nn.softplus(x), 1)
+
+    def reconstruction_error(self, v, seed, x=None):
         """sum_i (v_i - p(v_i = 1 | h))^2 with h ~ p(h | v): (B,)."""
-        h = _bernoulli(self.hidden_probabilities(v), seed)
+        x = self.hidden_input(v) if x is None else x
+        h = _bernoulli(tf.sigmoid(x), seed)
         return tf.reduce_sum(tf.square(v - self.visible_probabilities(h)), axis=1)
 
-    def pseudo_likelihood(self, v, seed):
-        """Stochastic pseudo-log-likelihood V log sigmoid(F(v~) - F(v)), v~ = v with one random bit flipped: (B,)."""
+    def pseudo_likelihood(self, v, seed, x=None):
+        """Stochastic pseudo-log-likelihood V log sigmoid(F(v~) - F(v)), v~ = v with one random bit i flipped: (B,).
+        F(v~) costs O(H) per example: its hidden input is x + (1 - 2 v_i) W_i."""
         v = tf.convert_to_tensor(v, tf.float32)
+        x = self.hidden_input(v) if x is None else x
         flip = tf.random.stateless_uniform([tf.shape(v)[0]], seed, 0, self.input_size, dtype=tf.int32)
-        mask = tf.one_hot(flip, self.input_size)
-        flipped = v + mask - 2.0 * v * mask
-        return self.input_size * tf.math.log_sigmoid(self.free_energy(flipped) - self.free_energy(v))
+        sign = 1.0 - 2.0 * tf.gather(v, flip, axis=1, batch_dims=1)                       # +1: 0 -> 1, -1: 1 -> 0
+        x_flipped = x + sign[:, None] * tf.gather(self.kernel, flip)
+        free_flipped = (-tf.linalg.matvec(v, self.visible_bias) - sign * tf.gather(self.visible_bias, flip)
+                        - tf.reduce_sum(tf.nn.softplus(x_flipped), 1))
+        return self.input_size * tf.math.log_sigmoid(free_flipped - self.free_energy_from(v, x))
 
-    def monitored_loss(self, v, seed):
-        return -self.pseudo_likelihood(v, seed)
+    def monitored_loss(self, v, seed, x=None):
+        return -self.pseudo_likelihood(v, seed, x)
 
     def initial_visible(self, n, seed):
         """n random starts from the base-rate model (the training marginals): (n, V)."""

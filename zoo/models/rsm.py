@@ -86,16 +86,21 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
     def free_energy(self, v):
         """F(v) = -a.v - sum_j softplus(N c_j + W_j.v): (B,)."""
         v = tf.convert_to_tensor(v, tf.float32)
-        return -tf.linalg.matvec(v, self.visible_bias) - tf.reduce_sum(tf.nn.softplus(self.hidden_input(v)), 1)
+        return self.free_energy_from(v, self.hidden_input(v))
 
-    def reconstruction_error(self, v, seed):
+    def free_energy_from(self, v, x):
+        """F(v) given its hidden input x = N c + W^T v (B, H)."""
+        return -tf.linalg.matvec(v, self.visible_bias) - tf.reduce_sum(tf.nn.softplus(x), 1)
+
+    def reconstruction_error(self, v, seed, x=None):
         """Cross-entropy of the document's words under p(w | h), h ~ p(h | v), nats per word: (B,)."""
-        h = _bernoulli(self.hidden_probabilities(v), seed)
+        x = self.hidden_input(v) if x is None else x
+        h = _bernoulli(tf.sigmoid(x), seed)
         log_probs = tf.nn.log_softmax(self.word_logits(h), axis=-1)
         return -tf.reduce_sum(v * log_probs, axis=1) / tf.maximum(self.lengths(v), 1.0)
 
-    def monitored_loss(self, v, seed):
-        return self.reconstruction_error(v, seed)
+    def monitored_loss(self, v, seed, x=None):
+        return self.reconstruction_error(v, seed, x)
 
     def initial_visible(self, n, seed, length=100):
         """n documents of ``length`` tokens from the base-rate unigram model: (n, V)."""
