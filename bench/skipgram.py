@@ -2,7 +2,7 @@
 back in one run: raw words per second of training (ratio) and the WordSim-353 Spearman correlation, each over the
 pairs with both words in its vocabulary, the out-of-vocabulary share stated. WordSim-353 is read from inside the
 gensim package of the peers environment (``--peer-python``); gensim is never a dependency of the zoo.
-Writes ``bench/results/skipgram.json``; with ``--models-dir`` the trained model is published there too.
+Writes ``bench/results/skipgram.json``; the trained model is published into ``--models-dir``.
 
     .venv/bin/python bench/skipgram.py --peer-python /work/peers/bin/python --models-dir saved_models
 """
@@ -39,8 +39,11 @@ def _is_number(text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--peer-python", required=True, help="python of a peers venv with gensim installed")
-    parser.add_argument("--models-dir", default=None, help="also publish the trained model here")
+    parser.add_argument("--models-dir", required=True, help="publish the trained model here (saved_models, or "
+                        "$ZOO_HOME/models)")
     parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="no training: time gensim, evaluate the model an earlier run published (its fit.json)")
     args = parser.parse_args()
 
     from zoo.data import data_root
@@ -52,21 +55,22 @@ def main():
                            "--window", str(recipe.data["window"]), "--subsample", str(recipe.data["subsample"])],
                           capture_output=True, text=True, check=True)
     gensim_result = json.loads(peer.stdout.strip().splitlines()[-1])
-    result = train(recipe, publish_artifact=args.models_dir is not None, models_dir=args.models_dir,
-                   overwrite=args.overwrite, verbose=2)
+    if args.evaluate_only:  # the model of an earlier run of this bench, and that run's fit.json
+        from zoo.training.run import default_run_dir
+        fit = json.loads((default_run_dir(recipe) / "fit.json").read_text())
+        metrics = json.loads((Path(args.models_dir) / recipe.name / "card.json").read_text())["metrics"]
+    else:
+        result = train(recipe, publish_artifact=True, models_dir=args.models_dir, overwrite=args.overwrite, verbose=2)
+        fit, metrics = result["training"], result["metrics"]
     import zoo
-    from zoo.models import SkipGram  # noqa: F401
-    if args.models_dir is None:
-        raise SystemExit("publish the model (--models-dir saved_models or $ZOO_HOME/models) to evaluate it")
-    model = zoo.load(recipe.name, compile=False, origin="shipped" if zoo.hub.is_shipped_folder(args.models_dir)
-                     else "user")
+    os.environ["ZOO_MODELS_DIR"] = str(Path(args.models_dir).resolve())  # load what this run published
+    model = zoo.load(recipe.name, compile=False, origin="shipped")
     ours = model.similarity_correlation(read_wordsim(gensim_result["wordsim353_path"]))
     words = gensim_result["words"]
-    ours_speed = words * result["training"]["epochs_run"] / result["training"]["wall_seconds"]
+    ours_speed = words * fit["epochs_run"] / fit["wall_seconds"]
     report = {"date": timestamp(), "machine": machine_info(), "command": " ".join(sys.argv),
-              "zoo": {"words_per_second": ours_speed, "seconds": result["training"]["wall_seconds"],
-                      "epochs": result["training"]["epochs_run"], "wordsim353": ours,
-                      "held_out_pair_loss": result["metrics"].get("test_pair_loss")},
+              "zoo": {"words_per_second": ours_speed, "seconds": fit["wall_seconds"], "epochs": fit["epochs_run"],
+                      "wordsim353": ours, "held_out_pair_loss": metrics.get("test_pair_loss")},
               "gensim": gensim_result, "speed_ratio_zoo_over_gensim": ours_speed / gensim_result["words_per_second"]}
     path = write_json(RESULTS_DIR / "skipgram.json", report)
     print(json.dumps({k: report[k] for k in ("zoo", "gensim", "speed_ratio_zoo_over_gensim")}, indent=2))
