@@ -19,8 +19,8 @@ def get_config(class_name="SBN", name="sbn-20news-50", paper=909.0):
         data={"loader": "20news", "args": {"valid_size": 1268}},
         batch_size=64,
         learning_rate=1e-3,
-        lr_plateau={"factor": 0.5, "patience": 8, "min_lr": 1e-5},
-        early_stopping_patience=16,
+        lr_plateau={"factor": 0.5, "patience": 20, "min_lr": 1e-5},
+        early_stopping_patience=50,  # NVIL is slow to move the bound: the first run stopped at epoch 18 on patience 16
         monitor="val_log_perplexity",
         monitor_mode="min",
         epochs=500,
