@@ -16,22 +16,19 @@ import tensorflow as tf
 from zoo.data.babi import MEMORY_SIZE, BabiVocabulary, TASK_NAMES, normalize, story_arrays
 from zoo.export.endpoint import Endpoint
 from zoo.models.seeding import step_seed
+from zoo.models.token_model import TokenModel
 from zoo.training.distribute import per_replica_loss
 
 FAILED_ERROR = 5.0  # a task is failed when its test error is above 5% (Weston et al. 2015; Sukhbaatar et al. 2015)
 
 
-class BabiQAModel:
+class BabiQAModel(TokenModel):
     """Mixin of the bAbI models. The class sets ``vocab_size``, ``memory_size``, ``loss_reduction``, ``seed`` and
-    calls ``_init_vocabulary``; it implements ``answer_logits(stories, questions, training) -> (logits (B, V),
-    attention (B, hops, M) or None)``."""
+    calls ``_init_vocabulary`` (``TokenModel``'s, with a ``BabiVocabulary``); it implements
+    ``answer_logits(stories, questions, training) -> (logits (B, V), attention (B, hops, M) or None)``."""
 
     has_attention = True
-
-    def _init_vocabulary(self, vocabulary):
-        self.vocabulary, self._table = None, None
-        if vocabulary is not None:
-            self.set_vocabulary(vocabulary if isinstance(vocabulary, BabiVocabulary) else BabiVocabulary(**vocabulary))
+    vocabulary_class = BabiVocabulary
 
     def _init_training(self, loss_reduction, seed):
         if loss_reduction not in ("sum", "mean"):
@@ -40,19 +37,6 @@ class BabiQAModel:
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-
-    def set_vocabulary(self, vocabulary):
-        if len(vocabulary) != self.vocab_size:
-            raise ValueError(f"vocabulary has {len(vocabulary)} tokens, expected vocab_size={self.vocab_size}")
-        self.vocabulary, self._table = vocabulary, None
-
-    def prepare_for_data(self, splits):
-        """The training path's hook (``zoo.training.run``): the vocabulary comes from the loader."""
-        if splits.get("vocabulary") is not None:
-            self.set_vocabulary(splits["vocabulary"])
-
-    def vocabulary_config(self):
-        return None if self.vocabulary is None else self.vocabulary.get_config()
 
     # === Training ===
     def call(self, inputs, training=False):
@@ -111,17 +95,6 @@ class BabiQAModel:
                 "per_task_error": {str(t): round(e, 2) for t, e in per_task.items()}}
 
     # === Answering (the same graph code runs eagerly, in ``answer`` and in the serving signature) ===
-    def _require_vocabulary(self):
-        if self.vocabulary is None:
-            raise ValueError("this model has no vocabulary: train it through zoo.training or pass vocabulary=")
-        return self.vocabulary
-
-    def lookup_table(self):
-        if self._table is None:
-            with tf.init_scope():
-                self._table = self._require_vocabulary().lookup_table()
-        return self._table
-
     def export_resources(self):
         return [self.lookup_table()]
 

@@ -23,12 +23,15 @@ def stream_metrics(log_prob_sum, tokens):
 
 class TokenModel:
     """Mixin: the class using it sets ``self.vocab_size`` and calls ``_init_vocabulary(vocabulary)`` (a
-    ``Vocabulary``, its config dict, or None to take it from the data in ``prepare_for_data``)."""
+    ``vocabulary_class`` instance, its config dict, or None to take it from the data in ``prepare_for_data``)."""
+
+    vocabulary_class = Vocabulary  # any class with __len__, lookup_table() and get_config() (bAbI has its own)
 
     def _init_vocabulary(self, vocabulary):
         self.vocabulary, self._table = None, None
         if vocabulary is not None:
-            self.set_vocabulary(vocabulary if isinstance(vocabulary, Vocabulary) else Vocabulary(**vocabulary))
+            kind = self.vocabulary_class
+            self.set_vocabulary(vocabulary if isinstance(vocabulary, kind) else kind(**vocabulary))
 
     def prepare_for_data(self, splits):
         """The training path's hook (``zoo.training.run``): takes the vocabulary from the loader's output."""
