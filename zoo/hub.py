@@ -121,11 +121,11 @@ def load(name, compile=True, origin=None, verify=True):
     import keras
 
     import zoo.models  # noqa: F401  (registers the classes before deserialising)
-    from zoo.card import check_card_matches_model, verify_files
+    from zoo.card import check_card_matches_model, read_card_file, verify_files
     from zoo.registry import model_class
 
     artifact = find(name, origin)
-    card = read_card(name, artifact.origin)
+    card = read_card_file(artifact.folder / "card.json")
     if verify:
         verify_files(artifact.folder, card)
     log.info("zoo.load: %s", artifact.describe())
@@ -139,7 +139,7 @@ def load(name, compile=True, origin=None, verify=True):
     else:  # weights stored once, in the SavedModel (zoo.training.artifact.built_by_config)
         from zoo.export.archive import weights_from_saved_model
         model = model_class(card["model_class"]).from_config(card["model_config"])
-        model.set_weights(weights_from_saved_model(latest_version_dir(name, artifact.origin)))
+        model.set_weights(weights_from_saved_model(_latest_version(artifact.folder)))
     check_card_matches_model(artifact.folder / "card.json", card, model)
     model.artifact = artifact
     if compile:
@@ -150,7 +150,10 @@ def load(name, compile=True, origin=None, verify=True):
 
 def latest_version_dir(name, origin=None):
     """The highest numbered SavedModel folder of an artifact, as TF Serving picks it."""
-    folder = find(name, origin).folder
+    return _latest_version(find(name, origin).folder)
+
+
+def _latest_version(folder):
     versions = sorted((int(p.name) for p in folder.iterdir() if p.name.isdigit()), reverse=True)
     if not versions:
         raise FileNotFoundError(f"{folder} has no numbered SavedModel version folder")

@@ -139,6 +139,16 @@ class RBMBase(keras.Model):
         raise NotImplementedError
 
     # === Conditionals and Gibbs sampling ===
+    def free_energy(self, v):
+        """F(v) = -b.v - sum_j softplus(x_j), x = ``hidden_input(v)`` (c + W^T v; the RSM scales c by the
+        document's length): (B,)."""
+        v = tf.convert_to_tensor(v, tf.float32)
+        return self.free_energy_from(v, self.hidden_input(v))
+
+    def free_energy_from(self, v, x):
+        """F(v) given its hidden input x (B, H)."""
+        return -tf.linalg.matvec(v, self.visible_bias) - tf.reduce_sum(tf.nn.softplus(x), 1)
+
     def hidden_probabilities(self, v):
         """p(h = 1 | v): (B, H)."""
         return tf.sigmoid(self.hidden_input(tf.convert_to_tensor(v, tf.float32)))
@@ -272,15 +282,6 @@ class RBM(RBMBase):
 
     def sample_visible(self, h, v_like, seed):
         return _bernoulli(self.visible_probabilities(h), seed)
-
-    def free_energy(self, v):
-        """F(v) = -b.v - sum_j softplus(c_j + W_j.v): (B,)."""
-        v = tf.convert_to_tensor(v, tf.float32)
-        return self.free_energy_from(v, self.hidden_input(v))
-
-    def free_energy_from(self, v, x):
-        """F(v) given its hidden input x = c + W^T v (B, H)."""
-        return -tf.linalg.matvec(v, self.visible_bias) - tf.reduce_sum(tf.nn.softplus(x), 1)
 
     def reconstruction_error(self, v, seed, x=None):
         """sum_i (v_i - p(v_i = 1 | h))^2 with h ~ p(h | v): (B,)."""

@@ -83,15 +83,6 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
     def sample_visible(self, h, v_like, seed):
         return sample_counts(self.word_logits(h), self.lengths(v_like), seed)
 
-    def free_energy(self, v):
-        """F(v) = -a.v - sum_j softplus(N c_j + W_j.v): (B,)."""
-        v = tf.convert_to_tensor(v, tf.float32)
-        return self.free_energy_from(v, self.hidden_input(v))
-
-    def free_energy_from(self, v, x):
-        """F(v) given its hidden input x = N c + W^T v (B, H)."""
-        return -tf.linalg.matvec(v, self.visible_bias) - tf.reduce_sum(tf.nn.softplus(x), 1)
-
     def reconstruction_error(self, v, seed, x=None):
         """Cross-entropy of the document's words under p(w | h), h ~ p(h | v), nats per word: (B,)."""
         x = self.hidden_input(v) if x is None else x
