@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers: CI has 2 cores and one pytest process keeps about one busy.
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test bench clean
@@ -16,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/zoo demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests
 
 bench: $(STAMP)
 	for script in bench/*.py; do [ "$$script" = bench/common.py ] || $(BIN)/python $$script || exit 1; done

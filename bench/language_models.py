@@ -169,7 +169,6 @@ def decoding_speed(model, version_dir, max_tokens, repeats):
 
 
 def training_speed(name, steps):
-    import keras
     from zoo import registry
     from zoo.data.streams import stream_batches
     from zoo.training import load_recipe

@@ -26,7 +26,6 @@ RECIPES = {"memn2n_babi_1k": "memn2n-babi-1k", "kvmemnn_babi_1k": "kvmemnn-babi-
 
 
 def measure(recipe_name, splits, examples, epochs):
-    import keras
 
     from zoo.training import load_recipe
     from zoo.training.run import build_model, example_inputs, make_optimizer

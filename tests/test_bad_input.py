@@ -350,3 +350,11 @@ def test_shipped_signatures_refuse_non_finite_floats_and_non_utf8_text(name):
                 fn(**inputs)
             tried += 1
     assert tried or name.startswith("ngram"), f"{name}: no float or string input to spoil"
+
+
+def test_a_recipe_that_would_pick_its_best_epoch_by_an_annealed_loss_is_refused():
+    from zoo.training import Recipe
+    with pytest.raises(ValueError, match="monitor 'val_elbo'"):
+        Recipe(name="r", model={}, data={}, kl_schedule={"kind": "linear", "warmup_steps": 10})
+    Recipe(name="r", model={}, data={}, kl_schedule={"kind": "linear", "warmup_steps": 10}, monitor="val_elbo",
+           monitor_mode="max")

@@ -9,8 +9,7 @@ import tensorflow as tf
 
 from zoo.export import export_saved_model
 from zoo.models import RBM, ReplicatedSoftmax
-from zoo.objectives.partition import (BernoulliFamily, ReplicatedSoftmaxFamily, ais, exact_log_partition,
-                                      inverse_temperatures, log_mean_with_interval)
+from zoo.objectives.partition import (inverse_temperatures, log_mean_with_interval)
 
 
 def sigmoid(x):

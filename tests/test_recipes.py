@@ -19,6 +19,7 @@ SIGNATURES["ReplicatedSoftmax"] = SIGNATURES["RBM"] | {"encode", "score", "topic
 SIGNATURES["SkipGram"] = {"serving_default", "neighbours", "similarity"}  # issue 11
 SIGNATURES["SentenceVAE"] = {"serving_default", "encode", "decode", "decode_beam", "sample", "interpolate",
                              "score"}  # issue 10
+SIGNATURES["SentenceLanguageModel"] = SIGNATURES["RNNLanguageModel"]  # issue 10: the VAE's baseline
 
 
 @pytest.mark.parametrize("name", recipe_names())

@@ -9,7 +9,6 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.export import check_export, export_saved_model
-from zoo.models import SBN
 from zoo.objectives.score_function import NVILBaseline
 
 tfd = tfp.distributions

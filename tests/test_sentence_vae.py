@@ -44,6 +44,67 @@ def test_ptb_sentences_loader(tiny_data_dir):
     assert splits["vocabulary"].decode(first[first > PAD].astype(int)) == SENTENCES[0].strip() + " <eos>"
 
 
+def _lengths(batch):
+    return (np.asarray(batch) > PAD).sum(axis=1)
+
+
+def test_length_bucketed_batches_cover_every_sentence_once_per_epoch_with_less_padding():
+    from zoo.data.pipeline import length_bucketed_batches, length_sorted_batches
+    rng = np.random.RandomState(0)
+    lengths = rng.randint(1, 30, size=203)
+    x = np.full((203, 30), PAD, np.float32)
+    for i, n in enumerate(lengths):
+        x[i, :n] = i  # each row's ids name the row
+    batches = [b.numpy() for b in length_bucketed_batches(x, 16, seed=3, first_epoch=0, epochs=2, pool=4)]
+    assert len(batches) == 2 * 13  # ceil(203 / 16) a epoch, as steps_per_epoch says
+    for epoch in (batches[:13], batches[13:]):
+        rows = np.concatenate([b[:, 0] for b in epoch]).astype(int)
+        assert sorted(rows) == list(range(203))
+        for b in epoch:  # each batch cut to its longest row, no sentence cut
+            assert b.shape[1] == _lengths(b).max()
+            np.testing.assert_array_equal(_lengths(b), lengths[b[:, 0].astype(int)])
+    padded_cells = sum(b.size - _lengths(b).sum() for b in batches[:13])
+    assert padded_cells < 0.25 * (203 * 30 - lengths.sum())  # a quarter of padding to the longest, or less
+    assert [b[:, 0].tolist() for b in batches[:13]] != [b[:, 0].tolist() for b in batches[13:]]  # reshuffled
+    resumed = [b.numpy() for b in length_bucketed_batches(x, 16, seed=3, first_epoch=1, epochs=2, pool=4)]
+    assert all(np.array_equal(a, b) for a, b in zip(resumed, batches[13:]))  # epoch 1 depends on (seed, 1) only
+    ordered = [b.numpy() for b in length_sorted_batches(x, 50)]
+    assert np.all(np.diff(np.concatenate([_lengths(b) for b in ordered])) >= 0)
+    assert sorted(np.concatenate([b[:, 0] for b in ordered]).astype(int)) == list(range(203))
+
+
+def test_measure_does_not_depend_on_padding_or_order():
+    model = tiny()
+    x = padded(["the market fell", "shares of the company rose in trading", "the company rose in trading"])
+    wide = np.concatenate([x, np.full((3, 9), PAD, np.float32)], axis=1)
+    first = model.measure(x, num_samples=6, chunk_size=3, batch_size=2)
+    second = model.measure(wide[::-1], num_samples=6, chunk_size=3, batch_size=2)  # lengths differ: one order
+    for key in ("nll", "perplexity", "elbo", "kl", "mutual_information", "tokens", "sentences"):
+        assert second[key] == pytest.approx(first[key], rel=1e-5)
+
+
+def test_sentence_lm_scores_each_sentence_from_the_zero_state_as_its_steps_do():
+    from zoo.models import SentenceLanguageModel
+    model = SentenceLanguageModel(len(WORDS), embedding_dim=8, hidden_units=12, num_layers=1, vocabulary=WORDS)
+    lines = ["the market fell", "shares of the company rose in trading"]
+    x = padded(lines)
+    by_steps = 0.0
+    for row in x:  # log p of each token, one decoding step at a time from the zero state after <eos>
+        state, token = model.initial_state(1), tf.constant([WORDS.ids["<eos>"]])
+        for target in row[row > PAD].astype(int):
+            logits, state = model.step(token, state)
+            by_steps += float(tf.nn.log_softmax(logits)[0, target])
+            token = tf.constant([target])
+    wide = np.concatenate([x, np.full((2, 5), PAD, np.float32)], axis=1)
+    metrics = model.measure(wide[::-1], batch_size=1)
+    tokens = int((x > PAD).sum())
+    assert metrics["sentences"] == 2 and metrics["tokens"] == tokens
+    assert metrics["nll"] == pytest.approx(-by_steps / 2, rel=1e-5)
+    assert metrics["perplexity"] == pytest.approx(np.exp(-by_steps / tokens), rel=1e-5)
+    model.compile(optimizer="adam")
+    assert model.evaluate(x, verbose=0) == pytest.approx(-by_steps / tokens, rel=1e-5)  # val_loss: nats per token
+
+
 # === The toolkit ===
 def test_word_dropout_rates():
     ids = tf.constant(np.arange(1, 2001).reshape(2, 1000), tf.int32)

@@ -4,7 +4,6 @@ import threading
 import time
 
 import numpy as np
-import pytest
 
 from zoo.serving.batching import Batcher, batch_rows
 from zoo.serving.errors import ServingError

@@ -5,7 +5,7 @@ digits and a latent interpolation, written to ``demo/``; and the test NLL estima
 importance sampling on a fixed random subset of the test split (read from ``../shared/data``
 or ``$ZOO_DATA_DIR``; skipped, with a message, when the data is absent). Then the topic table
 of the shipped NVDM (``zoo.demo_topics``), and text from the shipped language models with every decoder
-(``zoo.demo_text``).
+(``zoo.demo_text``), and the sentence VAEs' samples, reconstructions and homotopies (``zoo.demo_sentences``).
 """
 import os
 import time
@@ -94,6 +94,8 @@ def main(output_dir="demo", test_examples=500, num_samples=5000):
     from zoo.demo_text import main as text_demo
     print()
     text_demo()
+    from zoo.demo_sentences import main as sentence_demo  # the sentence VAEs: prior, MEAN/SAMP, homotopy (issue 10)
+    sentence_demo()
     print(f"demo done in {time.time() - start:.0f} s; images in {output_dir}/")
 
 

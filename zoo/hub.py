@@ -11,7 +11,6 @@ Serving's layout). Two places hold them, searched in this order:
 The class registry lives below the models, in ``zoo.registry``; this module sits above them.
 """
 import dataclasses
-import json
 import logging
 import os
 from pathlib import Path

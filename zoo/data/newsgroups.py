@@ -18,8 +18,7 @@ of train (a fixed random subset) as the validation split.
 """
 import dataclasses
 import re
-from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf

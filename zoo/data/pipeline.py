@@ -1,4 +1,5 @@
 """``tf.data`` pipelines over in-memory arrays (images, bags of words): shared by every loader."""
+import numpy as np
 import tensorflow as tf
 
 
@@ -45,3 +46,50 @@ def epoch_batches(x, batch_size, seed, first_epoch, epochs):
 
 def steps_per_epoch(n, batch_size):
     return -(-n // batch_size)
+
+
+def length_bucketed_batches(x, batch_size, seed, first_epoch, epochs, pool=50, pad=-1):
+    """Padded sequences x (N, L) float32 (``pad`` after each row's end) -> batches (B, L_b) for epochs
+    ``first_epoch .. epochs - 1``, each cut to its own longest row: the rows of an epoch are shuffled, cut into
+    pools of ``pool`` batches, sorted by length within a pool and batched, and the batches shuffled. On PTB
+    sentences (mean 22 tokens with ``<eos>``, longest 83) this does about a quarter of the recurrent work of
+    padding every batch to the split's longest. Like ``epoch_batches``, epoch e's batches depend only on
+    (seed, e), so a resumed run sees what an uninterrupted one sees.
+    """
+    x = np.asarray(x, np.float32)
+    lengths = (x != pad).sum(axis=1)
+    batches = []
+    for epoch in range(first_epoch, max(epochs, first_epoch)):
+        rng = np.random.RandomState([seed, epoch])
+        order = rng.permutation(len(x))
+        epoch_batches_ = []
+        for start in range(0, len(x), batch_size * pool):
+            chunk = order[start:start + batch_size * pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            epoch_batches_ += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+        batches += [epoch_batches_[i] for i in rng.permutation(len(epoch_batches_))]
+    return _trimmed_batches(x, lengths, batches)
+
+
+def length_sorted_batches(x, batch_size, pad=-1):
+    """Padded sequences (N, L) -> one pass of batches in length order, each cut to its longest row
+    (validation and evaluation, where order does not matter)."""
+    x = np.asarray(x, np.float32)
+    lengths = (x != pad).sum(axis=1)
+    order = np.argsort(lengths, kind="stable")
+    return _trimmed_batches(x, lengths, [order[i:i + batch_size] for i in range(0, len(x), batch_size)])
+
+
+def _trimmed_batches(x, lengths, batches):
+    if not batches:
+        raise ValueError("no sequences to batch")
+    indices = tf.RaggedTensor.from_row_lengths(np.concatenate(batches).astype(np.int64),
+                                               [len(b) for b in batches])
+    data, lengths = tf.constant(x), tf.constant(lengths, tf.int64)
+
+    def gather(i):
+        width = tf.reduce_max(tf.gather(lengths, i))
+        return tf.gather(data, i)[:, :width]
+
+    return (tf.data.Dataset.from_tensor_slices(indices)
+            .map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE))

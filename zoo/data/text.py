@@ -14,7 +14,6 @@ a test checks against the tensorflow-text path. Unknown tokens map to ``<unk>``.
 anything else raises ``ValueError`` naming the file, line and column.
 """
 import collections
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf

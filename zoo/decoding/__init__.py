@@ -49,4 +49,5 @@ def decode(name, step_fn, start_tokens, initial_state, max_length, **params):
 __all__ = ["greedy", "sample", "beam_search", "viterbi", "astar", "decode", "DECODERS", "filter_top_k",
            "filter_top_p", "transition_table", "context_index", "all_contexts", "sequence_lengths",
            "min_transition_heuristic", "lookahead_heuristic", "lookahead_tables", "HEURISTICS", "gather_state",
-           "tile_state", "gnmt_length_penalty", "DecodeResult", "BeamResult", "ViterbiResult", "AStarResult"]
+           "tile_state", "gnmt_length_penalty", "DecodeResult", "BeamResult", "ViterbiResult", "AStarResult",
+           "PARAMETERS"]

@@ -9,14 +9,16 @@ A subclass supplies three things, each returning parameters or ``tfd`` distribut
 and inherits: ``posterior(x)``, the training objective in ``compute_loss`` (the ELBO, Kingma &
 Welling 2014, or the IWAE bound with k samples, Burda et al. 2016), per-term trackers
 (reconstruction, KL, ELBO), a KL weight for annealing, and ``log_importance_weights`` for the
-importance-sampled log-likelihood (``zoo.objectives.log_likelihood``). The VAE, NVDM and the
-sentence VAE are all such subclasses.
+importance-sampled log-likelihood (``zoo.objectives.log_likelihood``), and, with ``aggressive_steps > 0``,
+He et al. (2019)'s aggressive inference-network updates (``zoo.models.aggressive``) on the variables
+``inference_variables()`` names. The VAE, NVDM and the sentence VAE are all such subclasses.
 """
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.objectives import active_units, elbo, iwae_bound, kl_term, log_importance_weights, mutual_information
+from zoo.models.aggressive import aggressive_train_step, distribution_reason, inference_layer_variables
 from zoo.models.seeding import step_seed
 from zoo.training.distribute import per_replica_loss
 
@@ -30,17 +32,29 @@ class LatentVariableModel(keras.Model):
     num_importance_samples: k. 1 trains on the ELBO; k > 1 on the IWAE bound L_k.
     analytic_kl: use the closed-form KL(q || p) in the ELBO (k = 1) where TFP has it.
     seed: seed of the model's own sampling in training (see ``zoo.models.seeding.step_seed``).
+    aggressive_steps: 0 trains jointly; N > 0 starts in He et al. (2019)'s aggressive mode, at most N
+        encoder-only steps before each decoder step (``zoo.models.aggressive``; theirs: 99), until the
+        non-trainable variable ``aggressive`` is set to 0
+        (``zoo.training.callbacks.AggressiveUntilInformationPlateaus``). The variable exists only when N > 0, so
+        models saved without it load as before.
     """
 
-    def __init__(self, latent_dim, num_importance_samples=1, analytic_kl=True, seed=None, **kwargs):
+    def __init__(self, latent_dim, num_importance_samples=1, analytic_kl=True, seed=None, aggressive_steps=0,
+                 **kwargs):
         super().__init__(**kwargs)
         if num_importance_samples < 1:
             raise ValueError(f"num_importance_samples must be >= 1, got {num_importance_samples}")
+        if aggressive_steps < 0:
+            raise ValueError(f"aggressive_steps must be >= 0, got {aggressive_steps}")
         self.latent_dim = int(latent_dim)
         self.num_importance_samples = int(num_importance_samples)
         self.analytic_kl = bool(analytic_kl)
         self.seed = seed
+        self.aggressive_steps = int(aggressive_steps)
         self.kl_weight = keras.Variable(1.0, trainable=False, dtype="float32", name="kl_weight")
+        if self.aggressive_steps:
+            self.aggressive = keras.Variable(1.0, trainable=False, dtype="float32", name="aggressive")
+            self.encoder_steps_tracker = keras.metrics.Mean(name="encoder_steps")
         self.seed_generator = keras.random.SeedGenerator(seed, name="training_noise")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
@@ -99,6 +113,22 @@ class LatentVariableModel(keras.Model):
     def track_terms(self, x, terms):
         """Hook for a subclass's own metrics of the per-example terms (e.g. NVDM's log perplexity)."""
 
+    # === Training: joint, or aggressive (He et al. 2019) ===
+    def train_step(self, data):
+        if not self.aggressive_steps:
+            return super().train_step(data)
+        return aggressive_train_step(self, data)
+
+    def inference_variables(self):
+        """The inference network's trainable variables (what q(z|x) alone depends on): the only ones the
+        aggressive inner steps update. Default: the layers named ``encoder*`` and ``posterior``, less any
+        variable another layer shares (a subclass with other names overrides this)."""
+        return inference_layer_variables(self)
+
+    @property
+    def distribution_unsupported(self):
+        return distribution_reason(self)
+
     def log_importance_weights(self, x, num_samples, seed):
         """log p(x, z_i) - log q(z_i|x) for z_i ~ q(z|x): (num_samples, B). ``seed``: (2,) int32."""
         posterior = self.posterior(x)
@@ -122,4 +152,4 @@ class LatentVariableModel(keras.Model):
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim,
                 "num_importance_samples": self.num_importance_samples, "analytic_kl": self.analytic_kl,
-                "seed": self.seed}
+                "seed": self.seed, "aggressive_steps": self.aggressive_steps}

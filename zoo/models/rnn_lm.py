@@ -23,7 +23,7 @@ from zoo.decoding import decode
 from zoo.decoding.params import check_all
 from zoo.export.endpoint import Endpoint
 from zoo.registry import register_model
-from zoo.layers.recurrent import RecurrentStack, stateless_dropout
+from zoo.layers.recurrent import RecurrentStack
 from zoo.layers.softmax import output_layer
 from zoo.models.seeding import step_seed
 from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs
@@ -103,13 +103,19 @@ class RNNLanguageModel(TokenModel, keras.Model):
         hidden, state = self.hidden_states(tokens, initial_state, training, seed, mask)
         return self.logits(hidden), state
 
-    def training_loss(self, hidden, targets, seed):
-        """Mean training loss per token: the output layer's own (maybe sampled) loss, or the exact NLL."""
+    def training_loss(self, hidden, targets, seed, mask=None):
+        """Mean training loss per token: the output layer's own (maybe sampled) loss, or the exact NLL; over the
+        positions where ``mask`` (B, T) bool is true when given (padded sentences)."""
         if self.softmax is None:
-            return self.token_loss(targets, self.logits(hidden))
-        flat = tf.reshape(hidden, [-1, self.hidden_units])
-        sampler_seed = tf.random.experimental.stateless_fold_in(seed, 7)
-        return tf.reduce_mean(self.output_layer.loss(flat, tf.reshape(targets, [-1]), sampler_seed))
+            losses = -token_log_probs(targets, self.logits(hidden))
+        else:
+            flat = tf.reshape(hidden, [-1, self.hidden_units])
+            sampler_seed = tf.random.experimental.stateless_fold_in(seed, 7)
+            losses = self.output_layer.loss(flat, tf.reshape(targets, [-1]), sampler_seed)
+        if mask is None:
+            return tf.reduce_mean(losses)
+        weights = tf.reshape(tf.cast(mask, tf.float32), tf.shape(losses))
+        return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
 
     def call(self, tokens, training=False):
         """Logits (B, T, V) of a batch of token windows read from the zero state."""

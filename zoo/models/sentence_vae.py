@@ -7,15 +7,19 @@ log p(x | z) = sum_t log p(x_t | x_<t, z). Inference: q(z | x) = N(mu(x), diag s
 LSTM's last state. Training: the ELBO with teacher forcing, and the posterior-collapse toolkit, each a config
 value backed by shared code: KL annealing (``zoo.objectives`` linear / logistic / cyclical schedules through the
 recipe's ``kl_schedule``), word dropout on the decoder inputs (``zoo.objectives.word_dropout``; rate 1 is the
-inputless decoder) and free bits per dimension or in total (``zoo.objectives.free_bits_kl``).
+inputless decoder), free bits per dimension, per dimension of each example or in total
+(``zoo.objectives.free_bits_kl``), aggressive inference-network updates (He, Spokoyny, Neubig & Berg-Kirkpatrick,
+ICLR 2019: ``aggressive_steps``, ``zoo.models.aggressive``; the inference network is the encoder LSTM and the
+posterior head, the shared embedding stays with the decoder) and autoencoder pre-training (Li, He, Neubig,
+Berg-Kirkpatrick & Yang, EMNLP 2019: recipes ``sentence_ae_ptb`` then ``sentence_vae_ptb``, whose
+``init_from`` / ``reinitialize`` keep the autoencoder's encoder and re-draw the decoder).
 
 Inputs: (B, L) token ids padded with -1 (``zoo.data.sentences``), float32 as every "rows" array.
 Evaluation (``measure``): per-sentence NLL by importance sampling (the shared ``log_likelihood``), KL, ELBO,
 and the word perplexity exp(sum NLL / sum tokens), ``<eos>`` counted as a token (Bowman's Table 2: RNNLM test
 NLL 100 / PPL 116; VAE NLL 101 with KL 2 / PPL 119, on PTB).
 
-Not yet here (issue 10): aggressive inference-network updates (He et al. 2019) and autoencoder pre-training
-(Li et al. 2019); a trained artifact.
+Not yet here (issue 10): a trained artifact.
 """
 import keras
 import numpy as np
@@ -31,8 +35,8 @@ from zoo.export.endpoint import Endpoint
 from zoo.layers import DiagonalGaussianHead
 from zoo.layers.recurrent import RecurrentStack
 from zoo.models.latent import LatentVariableModel
-from zoo.models.seeding import step_seed
-from zoo.models.token_model import TokenModel, token_log_probs
+from zoo.models.token_model import (TokenModel, padded_ids_and_mask, sentence_metrics, teacher_forcing_inputs,
+                                    token_log_probs, trim_padding)
 from zoo.objectives import active_units, free_bits_kl, log_likelihood, mutual_information, word_dropout
 from zoo.objectives.free_bits import MODES as FREE_BITS_MODES
 from zoo.registry import register_model
@@ -69,10 +73,11 @@ class SentenceVAE(TokenModel, LatentVariableModel):
       embedding_dim, hidden_units, num_layers: of the shared embedding and both LSTMs (Bowman: 353, 191, 1).
       z_to_inputs: also feed z beside every decoder input embedding (the initial state always comes from z).
       word_dropout: rate of replacing decoder inputs by ``<unk>`` in training (0 ... 1).
-      free_bits: lambda nats of KL that cost nothing in training; free_bits_mode "dimension" or "total".
+      free_bits: lambda nats of KL that cost nothing in training; free_bits_mode "dimension", "total" or
+        "example_dimension" (``zoo.objectives.free_bits``).
       vocabulary: a ``zoo.data.text.Vocabulary`` config (word level; set from the data when None).
       max_tokens: the longest sentence the serving signatures read or write.
-      num_importance_samples, analytic_kl, seed: see ``LatentVariableModel``.
+      num_importance_samples, analytic_kl, seed, aggressive_steps: see ``LatentVariableModel``.
     """
 
     def __init__(self, vocab_size, latent_dim=13, embedding_dim=353, hidden_units=191, num_layers=1,
@@ -110,12 +115,8 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         self.built = True
 
     # === Inputs ===
-    @staticmethod
-    def ids_and_mask(x):
-        """x (B, L) float or int ids padded with -1 -> (ids int32 (B, L) with padding as 0, mask bool (B, L))."""
-        x = tf.cast(x, tf.int32)
-        mask = x > PAD
-        return tf.where(mask, x, 0), mask
+    ids_and_mask = staticmethod(padded_ids_and_mask)
+    trim_padding = staticmethod(trim_padding)
 
     @property
     def start_id(self):
@@ -124,8 +125,7 @@ class SentenceVAE(TokenModel, LatentVariableModel):
 
     def decoder_inputs(self, ids):
         """Teacher forcing: the start token, then every target but the last. ids (B, L) -> (B, L)."""
-        start = tf.fill([tf.shape(ids)[0], 1], self.start_id)
-        return tf.concat([start, ids[:, :-1]], axis=1)
+        return teacher_forcing_inputs(ids, self.start_id)
 
     # === Networks ===
     def call(self, x, training=False):
@@ -155,6 +155,15 @@ class SentenceVAE(TokenModel, LatentVariableModel):
     def likelihood(self, z):
         return SentenceLikelihood(self, z)
 
+    def inference_variables(self):
+        """The encoder LSTM and the posterior head. The word embedding, shared with the decoder, counts with the
+        generative model, so aggressive inner steps leave p(x | z) exactly as it was (He et al.'s encoder has an
+        embedding of its own)."""
+        return self.encoder.trainable_variables + self.posterior_head.trainable_variables
+
+    def log_importance_weights(self, x, num_samples, seed):
+        return super().log_importance_weights(self.trim_padding(x), num_samples, seed)
+
     # === Objective ===
     def objective_terms(self, x, posterior, seed, training=False):
         """The ELBO terms (``LatentVariableModel``), with word dropout on the decoder inputs and free bits in
@@ -175,31 +184,29 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         return {"reconstruction": reconstruction, "kl": kl, "elbo": reconstruction - kl, "bound": bound}
 
     # === Evaluation ===
-    def measure(self, x, num_samples=1000, chunk_size=250, batch_size=100, seed=0):
+    def measure(self, x, num_samples=1000, chunk_size=250, batch_size=100, seed=0, progress=None):
         """Bowman's Table 2 figures on padded sentences x (N, L): NLL per sentence by importance sampling
         (``num_samples``), ELBO and KL per sentence, the word perplexity exp(sum NLL / sum tokens), and the
         collapse diagnostics: I(x; z) (He et al.'s estimator, averaged over batches of ``batch_size``) and the
-        active units (Burda et al.)."""
+        active units (Burda et al.). ``progress``: as in ``zoo.objectives.log_likelihood``."""
         x = np.asarray(x, np.float32)
         if x.ndim != 2 or not len(x):
             raise ValueError(f"expected padded sentences (N, L), got shape {x.shape}")
+        x = x[np.argsort((x > PAD).sum(axis=1), kind="stable")]  # batches of similar lengths: less padding
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
-                                seed=seed)
+                                seed=seed, progress=progress)
         elbo, kl, means, information = [], [], [], []
         for start in range(0, len(x), batch_size):
-            batch = tf.constant(x[start:start + batch_size])
+            batch = self.trim_padding(tf.constant(x[start:start + batch_size]))
             posterior = self.posterior(batch)
             terms = super().objective_terms(batch, posterior, tf.constant([seed, 7]))
             elbo.append(terms["elbo"].numpy())
             kl.append(terms["kl"].numpy())
             means.append(posterior.mean().numpy())
             information.append((len(batch), float(mutual_information(posterior, tf.constant([seed, start])))))
-        tokens = int((x > PAD).sum())
-        nll = -float(log_px.sum())
         units, _ = active_units(np.concatenate(means))
-        return {"nll": nll / len(x), "elbo": float(np.concatenate(elbo).mean()), "kl": float(np.concatenate(kl).mean()),
-                "perplexity": float(np.exp(nll / tokens)), "sentences": len(x), "tokens": tokens,
-                "mutual_information": sum(n * mi for n, mi in information) / len(x), "active_units": int(units),
+        return {**sentence_metrics(log_px.sum(), len(x), (x > PAD).sum()), "elbo": float(np.concatenate(elbo).mean()),
+                "kl": float(np.concatenate(kl).mean()), "mutual_information": sum(n * mi for n, mi in information) / len(x), "active_units": int(units),
                 "importance_samples": num_samples}
 
     # === Generation ===

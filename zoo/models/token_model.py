@@ -1,6 +1,6 @@
-"""What the token-sequence models share (``RNNLanguageModel``, ``NGramLanguageModel``): the vocabulary that
-travels in their config, its serving lookup table, per-token log-probabilities and the stream metrics built
-from them (nats and bits per token, perplexity).
+"""What the token-sequence models share (``RNNLanguageModel``, ``NGramLanguageModel``, the sentence models): the
+vocabulary that travels in their config, its serving lookup table, per-token log-probabilities, padded-sentence
+inputs, and the stream and sentence metrics built from them (nats and bits per token, perplexity).
 """
 import numpy as np
 import tensorflow as tf
@@ -11,6 +11,34 @@ from zoo.data.text import Vocabulary
 def token_log_probs(targets, logits):
     """log p(target) at every position: targets (...,) int, logits (..., V) -> float32 (...,)."""
     return -tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(targets, tf.int32), logits=logits)
+
+
+def padded_ids_and_mask(x, pad=-1):
+    """x (B, L) float or int ids padded with ``pad`` after each row -> (ids int32 (B, L) with padding as 0,
+    mask bool (B, L)). The sentence models' input format (``zoo.data.sentences``)."""
+    x = tf.cast(x, tf.int32)
+    mask = x > pad
+    return tf.where(mask, x, 0), mask
+
+
+def trim_padding(x, pad=-1):
+    """x (B, L) padded ids -> (B, L') cut after the longest row (L' <= L): the same scores, less work."""
+    width = tf.reduce_max(tf.reduce_sum(tf.cast(x > pad, tf.int32), axis=1))
+    return x[:, :width]
+
+
+def teacher_forcing_inputs(ids, start_id):
+    """The inputs that predict ids (B, L): the start token, then every target but the last."""
+    start = tf.fill([tf.shape(ids)[0], 1], tf.cast(start_id, ids.dtype))
+    return tf.concat([start, ids[:, :-1]], axis=1)
+
+
+def sentence_metrics(log_prob_sum, sentences, tokens):
+    """Bowman et al.'s (2016) figures from summed log-probabilities: NLL per sentence, and the word perplexity
+    exp(NLL / tokens) with every ``<eos>`` counted as a token."""
+    nll = -float(log_prob_sum)
+    return {"nll": nll / sentences, "perplexity": float(np.exp(nll / tokens)), "nats_per_token": nll / tokens,
+            "sentences": int(sentences), "tokens": int(tokens)}
 
 
 def stream_metrics(log_prob_sum, tokens):

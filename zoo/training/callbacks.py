@@ -8,6 +8,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from zoo.objectives import mutual_information
+
 
 class TimeBudget(keras.callbacks.Callback):
     """Stops training at the first epoch end after ``max_minutes`` of wall time (CPU-sized runs)."""
@@ -139,3 +141,45 @@ class Diagnostics(keras.callbacks.Callback):
             for name, value in report.get("texts", {}).items():
                 tf.summary.text(name, value)
         self.writer.flush()
+
+
+class AggressiveUntilInformationPlateaus(keras.callbacks.Callback):
+    """Ends the aggressive phase of He et al. (2019) (``zoo.models.aggressive``): after every epoch, I(x; z) on
+    fixed validation batches (``zoo.objectives.mutual_information``, He et al.'s estimator, averaged over the
+    batches weighted by their size, each batch with its own fixed seed so epochs differ only by the model); the
+    first time it is below the previous epoch's (0 before the first epoch, as theirs), the model's ``aggressive``
+    variable is set to 0 for good. Logs ``mutual_information`` and ``aggressive`` (1 if the epoch was trained
+    aggressively) each epoch; runs before the backup callback, so a resumed run keeps the decision (not the
+    previous figure: it starts again from 0).
+
+    batches: an iterable of model inputs (B, ...), e.g. the validation split in batches of the training size
+        (He et al. measure on their validation batches).
+    """
+
+    def __init__(self, batches, seed=0):
+        super().__init__()
+        self.batches = [tf.convert_to_tensor(b, tf.float32) for b in batches]
+        if not self.batches:
+            raise ValueError("AggressiveUntilInformationPlateaus needs at least one validation batch")
+        self.seed = int(seed)
+        self.previous = 0.0
+        self.stopped_epoch = None
+
+    def information(self):
+        """I(x; z) in nats on the fixed batches under the current model."""
+        total = sum(len(x) * float(mutual_information(self.model.posterior(x), tf.constant([self.seed, i])))
+                    for i, x in enumerate(self.batches))
+        return total / sum(len(x) for x in self.batches)
+
+    def on_epoch_end(self, epoch, logs=None):
+        information = self.information()
+        aggressive = float(self.model.aggressive.numpy())
+        if aggressive > 0.5 and information < self.previous:
+            self.model.aggressive.assign(0.0)
+            self.stopped_epoch = epoch
+            print(f"AggressiveUntilInformationPlateaus: I(x; z) fell from {self.previous:.4f} to {information:.4f} "
+                  f"nats after epoch {epoch + 1}; joint training from now on")
+        self.previous = information
+        if logs is not None:
+            logs["mutual_information"] = information
+            logs["aggressive"] = aggressive

@@ -20,14 +20,18 @@ class Recipe:
     """Everything one training run needs.
 
     name: the artifact's name (its folder under a models directory).
-    model: {"class_name": registered class, "config": constructor arguments}.
+    model: {"class_name": registered class, "config": constructor arguments}. A latent model's
+        ``aggressive_steps`` > 0 also makes the training path end He et al.'s aggressive phase by I(x; z)
+        (``zoo.training.run.aggressive_callback``).
     data: {"loader": key of ``zoo.data.DATASETS``, "args": its keyword arguments, "layout": "rows" (default)
         or "stream" with "seq_len" (token streams for stateful TBPTT, see ``zoo.training.run.make_pipelines``)}.
     optimizer: {"class_name": a Keras optimizer, "config": its arguments but the learning rate}; Adam if None.
     monitor / monitor_mode: the validation metric that picks the best epoch.
     kl_schedule: a ``zoo.objectives.schedule_from_config`` dict, or None for beta = 1.
     max_minutes: wall-clock budget; training stops at the first epoch end past it.
-    init_from: a pretrained artifact whose weights start this run (same architecture).
+    init_from: a pretrained artifact whose weights start this run (same architecture; its vocabulary too).
+    reinitialize: names of the model's layers whose weights are drawn afresh from their initializers after
+        ``init_from`` is loaded (Li et al. 2019: keep a pretrained encoder, reset the decoder); needs init_from.
     evaluation: keyword arguments of ``model.measure`` on the test split.
     expected: the metrics this recipe is meant to reach, for the card and the README.
     toy: overrides (nested dicts merge) that shrink the run for tests.
@@ -51,11 +55,22 @@ class Recipe:
     steps_per_execution: int = 1
     jit_compile: bool = False
     init_from: Optional[str] = None
+    reinitialize: list = dataclasses.field(default_factory=list)
     evaluation: dict = dataclasses.field(default_factory=dict)
     expected: dict = dataclasses.field(default_factory=dict)
     toy: dict = dataclasses.field(default_factory=dict)
     source: Optional[str] = None
     is_toy: bool = False
+
+    def __post_init__(self):
+        if self.kl_schedule is not None and self.monitor in ("loss", "val_loss"):
+            raise ValueError(f"recipe {self.name}: monitor={self.monitor!r} with a kl_schedule would compare bounds "
+                             "of different KL weights across epochs (the annealed loss rises as the weight grows, "
+                             "so the first epoch would look best); monitor 'val_elbo' with monitor_mode 'max'")
+        if self.reinitialize and not self.init_from:
+            raise ValueError(f"recipe {self.name}: reinitialize={list(self.reinitialize)} re-draws layers after loading "
+                             "init_from, but init_from is None (every layer is freshly drawn already); set both or "
+                             "neither (a toy override sets init_from None and reinitialize [])")
 
     def shrink(self):
         """The toy version: ``toy`` overrides merged into a copy, never touching ``self``."""

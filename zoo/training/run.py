@@ -18,12 +18,14 @@ import tensorflow as tf
 
 from zoo import hub, registry
 from zoo.data import DATASETS, as_dataset, data_root, epoch_batches, steps_per_epoch
+from zoo.data.pipeline import length_bucketed_batches, length_sorted_batches
 from zoo.data.files import sha256_of
 from zoo.data.skipgram import epoch_pairs, expected_pairs, keep_probabilities, skipgram_dataset
 from zoo.data.streams import contexts_and_targets, stream_batches, stream_rows, stream_steps
 from zoo.objectives import KLAnnealing, schedule_from_config
 from zoo.training.artifact import destination, publish
-from zoo.training.callbacks import Diagnostics, ResumableBackup, StopFile, StopOnNaN, TimeBudget
+from zoo.training.callbacks import (AggressiveUntilInformationPlateaus, Diagnostics, ResumableBackup, StopFile,
+                                   StopOnNaN, TimeBudget)
 from zoo.training.distribute import is_chief, make_strategy, rank_one_metrics, shard_by_data
 
 
@@ -47,6 +49,8 @@ def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, mu
     "contexts": token id streams as (last ``data["order"]`` tokens, next token) pairs, reshuffled each epoch
         (n-gram models);
     "questions": tuples of arrays (inputs..., answers, tasks) batched like "rows" (bAbI, ``zoo.data.babi``);
+    "sentences": (N, L) padded sequences batched like "rows", but sorted by length within pools of batches and
+        each batch cut to its longest row (``zoo.data.pipeline.length_bucketed_batches``);
     "skipgram": (centre, context) pairs drawn anew each epoch with ``data["window"]`` and ``data["subsample"]``
         (``zoo.data.skipgram``); validation: 20,000 pairs of the held-out text.
     """
@@ -65,6 +69,10 @@ def make_pipelines(recipe, splits, global_batch, replicas, seed, first_epoch, mu
                                window, seed, 0)
         valid = tf.data.Dataset.from_tensor_slices(held_out).take(20000).batch(4096)
         return train, max(1, expected_pairs(splits, window, subsample) // global_batch), valid
+    if layout == "sentences":  # padded sequences, each batch cut to its longest row (zoo.data.pipeline)
+        train = length_bucketed_batches(splits["train"], global_batch, seed, first_epoch, recipe.epochs)
+        valid = length_sorted_batches(splits["valid"], max(1000 // replicas, 1) * replicas)
+        return shard_by_data(train), steps_per_epoch(len(splits["train"]), global_batch), shard_by_data(valid)
     if layout == "stream":
         if multi_worker:
             raise ValueError(f"recipe {recipe.name}: stream (TBPTT) data keeps each row's windows in order on one "
@@ -102,7 +110,10 @@ def make_optimizer(recipe):
 
 
 def build_model(recipe, example_batch, splits=None):
-    """The recipe's model, called once on ``example_batch``; a ``vocab_size`` of None is the data's."""
+    """The recipe's model, called once on ``example_batch``; a ``vocab_size`` of None is the data's. With
+    ``init_from``: the artifact's weights (and vocabulary, which must be the data's), then the layers named in
+    ``reinitialize`` put back to the values their initializers drew when this model was built (Li et al.
+    2019's decoder reset)."""
     config = dict(recipe.model.get("config", {}))
     if "vocab_size" in config and config["vocab_size"] is None:
         if not splits or splits.get("vocabulary") is None:
@@ -111,9 +122,68 @@ def build_model(recipe, example_batch, splits=None):
     model = registry.build_model(recipe.model["class_name"], **config)
     model(example_batch)
     if recipe.init_from:
+        fresh = [(layer, [np.array(v) for v in layer.weights]) for layer in _layers_named(model, recipe)]
         source = hub.load(recipe.init_from, compile=False)
         model.set_weights(source.get_weights())
+        _take_vocabulary(recipe, model, source, splits)
+        for layer, values in fresh:
+            for variable, value in zip(layer.weights, values):
+                variable.assign(value)
     return model
+
+
+def _layers_named(model, recipe):
+    """The layers ``recipe.reinitialize`` names; a ValueError naming any the model lacks."""
+    layers = {layer.name: layer for layer in model.layers}
+    unknown = [name for name in recipe.reinitialize if name not in layers]
+    if unknown:
+        raise ValueError(f"recipe {recipe.name}: reinitialize names {unknown}, not layers of "
+                         f"{type(model).__name__}; its layers: {sorted(layers)}")
+    return [layers[name] for name in recipe.reinitialize]
+
+
+def _take_vocabulary(recipe, model, source, splits):
+    """A token model started from an artifact keeps the artifact's vocabulary (its embedding rows follow it);
+    a loader whose vocabulary differs is refused."""
+    vocabulary = getattr(source, "vocabulary", None)
+    if vocabulary is None or not hasattr(model, "set_vocabulary"):
+        return
+    data = (splits or {}).get("vocabulary")
+    if data is not None and list(data.tokens) != list(vocabulary.tokens):
+        raise ValueError(f"recipe {recipe.name}: init_from {recipe.init_from!r} was trained with another vocabulary "
+                         f"({len(vocabulary)} tokens) than the data's ({len(data)} tokens)")
+    model.set_vocabulary(vocabulary)
+
+
+def aggressive_callback(recipe, model, splits, global_batch, seed):
+    """For a model built with ``aggressive_steps`` (He et al. 2019, ``zoo.models.aggressive``), None otherwise:
+    gives the model its inner-step batches (the recipe's training pipeline, shuffled with seed + 1, repeated)
+    and returns the callback that ends the aggressive phase, measuring I(x; z) on the validation split in
+    batches of the training size (length-sorted for sentences, as He et al.'s batches)."""
+    if not getattr(model, "aggressive_steps", 0):
+        return None
+    if recipe.jit_compile:
+        raise ValueError(f"recipe {recipe.name}: aggressive updates draw their inner batches from a tf.data "
+                         "iterator inside the train step, which XLA cannot compile; set jit_compile False")
+    inner, _, _ = make_pipelines(recipe, splits, global_batch, 1, seed + 1, 0, False)
+    model.inference_batches = BatchSource(inner.repeat())
+    valid = splits["valid"]
+    if recipe.data.get("layout", "rows") == "sentences":
+        batches = length_sorted_batches(valid, recipe.batch_size)
+    else:
+        batches = as_dataset(valid, recipe.batch_size, shuffle=False)
+    return AggressiveUntilInformationPlateaus(batches, seed=seed)
+
+
+class BatchSource:
+    """``next(source)``: the next batch of a tf.data pipeline, in or out of a traced train step. A plain object,
+    so the model holding it does not track the iterator as one of its dependencies (saved with it)."""
+
+    def __init__(self, dataset):
+        self._iterator = iter(dataset)
+
+    def __next__(self):
+        return next(self._iterator)
 
 
 def callbacks_for(recipe, run_dir, backup, diagnostics_batch):
@@ -211,6 +281,9 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
         if multi_worker:
             rank_one_metrics(model)
     own_callbacks, best_path = callbacks_for(recipe, run_dir, backup, example_batch)
+    aggressive = aggressive_callback(recipe, model, splits, global_batch, seed)
+    if aggressive is not None:  # before the backup: a resumed run keeps the epoch's decision
+        own_callbacks.insert(0, aggressive)
     own_callbacks += getattr(model, "training_callbacks", list)()  # e.g. state resets of stateful TBPTT
 
     start = time.time()
@@ -260,6 +333,8 @@ def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, examp
         print(f"evaluating {recipe.name} on the test split: {recipe.evaluation}")
         t0 = time.time()
         extra = {"labels": splits["test_labels"]} if "test_labels" in splits and _accepts(model.measure, "labels") else {}
+        if _accepts(model.measure, "progress"):  # importance sampling takes minutes: a bar on stdout
+            extra["progress"] = _progress_bar()
         metrics = {f"test_{k}": v for k, v in model.measure(splits["test"], **recipe.evaluation, **extra).items()}
         metrics["evaluation_seconds"] = round(time.time() - t0, 1)
     result = {
@@ -289,6 +364,18 @@ def _best_so_far(run_dir, recipe):
     if not values:
         return None
     return max(values) if recipe.monitor_mode == "max" else min(values)
+
+
+def _progress_bar():
+    """A ``progress(done, total)`` callable drawing a Keras progress bar of test examples."""
+    bar = {}
+
+    def progress(done, total):
+        if "bar" not in bar:
+            bar["bar"] = keras.utils.Progbar(total, unit_name="example")
+        bar["bar"].update(done)
+
+    return progress
 
 
 def _accepts(fn, name):
