@@ -60,3 +60,34 @@ def test_each_measured_figure_is_in_its_card(recipe, cell, metric):
     for k in re.findall(r"\bk=(\d+)", metric.replace(",", "")):
         evaluated = card.get("recipe_config", {}).get("evaluation", {}).get("num_samples")
         assert int(k) == evaluated, f"{name}: README says k={k}, the card's evaluation used {evaluated}"
+
+
+def record_rows(doc, record_path, first_cells):
+    """(run name, figures) of the rows of ``doc``'s tables whose first cell is a key of ``first_cells`` (a row
+    label -> the run of ``record_path`` it reports)."""
+    runs = json.loads((REPO_ROOT / record_path).read_text())["runs"]
+    rows = []
+    for line in (REPO_ROOT / doc).read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] in first_cells:
+            rows.append((runs[first_cells[cells[0]]], [t for c in cells[1:] for t in figures(c)]))
+    return rows
+
+
+def test_the_sentence_models_figures_are_in_their_record():
+    """docs/sentence_vae.md's measured rows and the README's sentence VAE figures against
+    bench/results/sentence_vae.json (the trained models are not shipped, so they have no card in saved_models)."""
+    rows = record_rows("docs/sentence_vae.md", "bench/results/sentence_vae.json",
+                       {"sentence VAE, ours": "sentence-vae-ptb-bowman",
+                        "LSTM LM of the same size, ours": "rnnlm-ptb-sentences-bowman"})
+    assert len(rows) == 2
+    readme = (REPO_ROOT / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if line.startswith("| Sentence VAE"))
+    measured = line.split("against the paper's")[0].split("test NLL", 1)[1]
+    run = json.loads((REPO_ROOT / "bench/results/sentence_vae.json").read_text())["runs"]["sentence-vae-ptb-bowman"]
+    rows.append((run, figures(measured.replace("k=500", ""))))
+    assert re.search(r"k=(\d+)", line).group(1) == str(run["metrics"]["test_importance_samples"])
+    for run, numbers in rows:
+        values = [float(v) for v in run["metrics"].values() if isinstance(v, (int, float))]
+        missing = [t for t in numbers if not matches(t, values)]
+        assert numbers and not missing, f"{run['name']}: figures {missing} are not in its record"

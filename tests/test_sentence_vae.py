@@ -227,3 +227,19 @@ def test_bad_configs():
         tiny(word_dropout=1.5)
     with pytest.raises(ValueError, match="free_bits must be >= 0"):
         tiny(free_bits=-1.0)
+
+
+def test_demo_prints_prior_samples_the_mean_and_samples_table_and_a_homotopy(tiny_data_dir, tmp_path, monkeypatch,
+                                                                              capsys):
+    from zoo.demo_sentences import main, test_sentences
+    from zoo.training import load_recipe, train
+    train(load_recipe("sentence_vae_ptb_bowman").shrink(), run_dir=tmp_path / "run", models_dir=tmp_path / "models",
+          verbose=0)
+    monkeypatch.setenv("ZOO_MODELS_DIR", str(tmp_path / "models"))
+    capsys.readouterr()
+    main()
+    out = capsys.readouterr().out
+    sentences = test_sentences()
+    assert len(sentences) == 3 and all(s in [t.strip() for t in SENTENCES] for s in sentences)  # read from the PTB test file
+    assert out.count("INPUT") == 3 and out.count("MEAN") == 4 and out.count("SAMP. 2") == 4
+    assert "from the prior" in out and "homotopy" in out and "sentence-vae-ptb-bowman: NLL" in out

@@ -14,13 +14,14 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+MAX_TOKENS = 40  # of each decoded sentence shown (PTB's test sentences have at most 78 words)
 BASELINES = {"sentence-vae-ptb-bowman": "rnnlm-ptb-sentences-bowman", "sentence-vae-ptb": "rnnlm-ptb-sentences"}
 FALLBACK = ["the company said it expects to report a loss", "the market fell sharply in early trading",
             "he said the plan would be approved by the board"]
 
 
 def test_sentences(count=3, max_words=14):
-    """``count`` PTB test sentences of at most ``max_words`` words (every 500th such line), or ``FALLBACK``."""
+    """``count`` PTB test sentences of at most ``max_words`` words, evenly spaced in the file, or ``FALLBACK``."""
     from zoo.data.reading import text_lines
     from zoo.data.text import ptb_path
     try:
@@ -29,7 +30,7 @@ def test_sentences(count=3, max_words=14):
         print(f"(no PTB test file: {err}; fixed sentences instead)")
         return FALLBACK[:count]
     short = [line for line in lines if 0 < len(line.split()) <= max_words]
-    return short[::500][:count]
+    return short[::max(1, len(short) // count)][:count]
 
 
 def figures(card):
@@ -43,7 +44,7 @@ def posterior_decodes(model, sentence, samples=2, seed=0):
     import tensorflow as tf
     posterior = model.posterior(model.encode_text(tf.constant([sentence])))
     z = tf.concat([posterior.mean(), posterior.sample(samples, seed=tf.constant([seed, 5]))[:, 0]], axis=0)
-    return [t.decode("utf-8") for t in model.decode_latent(z, "greedy")["text"].numpy()]
+    return [t.decode("utf-8") for t in model.decode_latent(z, "greedy", MAX_TOKENS)["text"].numpy()]
 
 
 def show_vae(name, shipped):
@@ -56,7 +57,7 @@ def show_vae(name, shipped):
     if baseline in shipped:
         print(f"  its same-size LSTM language model {baseline}: {figures(zoo.hub.read_card(baseline))} (card)")
     print("  from the prior, z ~ N(0, I), greedy:")
-    for text in model.sample_sentences(4, seed=1):
+    for text in model.sample_sentences(4, seed=1, max_tokens=MAX_TOKENS):
         print(f"    {text}")
     sentences = test_sentences()
     print("  test sentences decoded from q(z|x) (Bowman's Table 3): MEAN / SAMP. 1 / SAMP. 2")
@@ -66,7 +67,7 @@ def show_vae(name, shipped):
             f"    SAMP. {i + 1} {text}\n" for i, text in enumerate(samples)))
     first, second = sentences[0], sentences[-1]
     print(f"  homotopy (Table 8) from {first!r} to {second!r}:")
-    for text in model.homotopy(first, second, steps=3):
+    for text in model.homotopy(first, second, steps=3, max_tokens=MAX_TOKENS):
         print(f"    {text}")
 
 

@@ -250,11 +250,11 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         z = self.prior().sample(int(num), seed=tf.constant([seed, 0]))
         return [t.decode("utf-8") for t in self.decode_latent(z, decoder, **params)["text"].numpy()]
 
-    def homotopy(self, first, second, steps=5, decoder="greedy"):
+    def homotopy(self, first, second, steps=5, decoder="greedy", max_tokens=None):
         """Sentences decoded (greedy) along the line between the posterior means of two sentences (Bowman's
         Table 8): ``steps`` + 2 points, the ends included."""
         z = self.line_between(tf.constant(first), tf.constant(second), steps)
-        return [t.decode("utf-8") for t in self.decode_latent(z, decoder)["text"].numpy()]
+        return [t.decode("utf-8") for t in self.decode_latent(z, decoder, max_tokens)["text"].numpy()]
 
     def line_between(self, first, second, steps):
         """Two sentences (scalar strings) -> (steps + 2, D) latents evenly spaced from the first's posterior
