@@ -51,9 +51,9 @@ def steps_per_epoch(n, batch_size):
 def length_bucketed_batches(x, batch_size, seed, first_epoch, epochs, pool=50, pad=-1):
     """Padded sequences x (N, L) float32 (``pad`` after each row's end) -> batches (B, L_b) for epochs
     ``first_epoch .. epochs - 1``, each cut to its own longest row: the rows of an epoch are shuffled, cut into
-    pools of ``pool`` batches, sorted by length within a pool and batched, and the batches shuffled. On PTB
-    sentences (mean 22 tokens with ``<eos>``, longest 83) this does about a quarter of the recurrent work of
-    padding every batch to the split's longest. Like ``epoch_batches``, epoch e's batches depend only on
+    pools of ``pool`` batches, sorted by length within a pool and batched, and the batches shuffled. On PTB's
+    training sentences (mean 22.1 tokens with ``<eos>``, longest 83), batches of 32 hold 0.28 of the cells of
+    padding every row to 83 (the tokens alone are 0.27), so the recurrent work falls by as much. Like ``epoch_batches``, epoch e's batches depend only on
     (seed, e), so a resumed run sees what an uninterrupted one sees.
     """
     x = np.asarray(x, np.float32)
