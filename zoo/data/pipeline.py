@@ -53,8 +53,9 @@ def length_bucketed_batches(x, batch_size, seed, first_epoch, epochs, pool=50, p
     ``first_epoch .. epochs - 1``, each cut to its own longest row: the rows of an epoch are shuffled, cut into
     pools of ``pool`` batches, sorted by length within a pool and batched, and the batches shuffled. On PTB's
     training sentences (mean 22.1 tokens with ``<eos>``, longest 83), batches of 32 hold 0.28 of the cells of
-    padding every row to 83 (the tokens alone are 0.27), so the recurrent work falls by as much. Like ``epoch_batches``, epoch e's batches depend only on
-    (seed, e), so a resumed run sees what an uninterrupted one sees.
+    padding every row to 83 (the tokens alone are 0.27), so the recurrent work falls by as much. Like
+    ``epoch_batches``, epoch e's batches depend only on (seed, e), so a resumed run sees what an uninterrupted
+    one sees.
     """
     x = np.asarray(x, np.float32)
     lengths = (x != pad).sum(axis=1)
@@ -71,12 +72,17 @@ def length_bucketed_batches(x, batch_size, seed, first_epoch, epochs, pool=50, p
     return _trimmed_batches(x, lengths, batches)
 
 
+def length_order(x, pad=-1):
+    """The row order of padded sequences x (N, L) by length, shortest first (ties in their order)."""
+    return np.argsort((np.asarray(x) != pad).sum(axis=1), kind="stable")
+
+
 def length_sorted_batches(x, batch_size, pad=-1):
     """Padded sequences (N, L) -> one pass of batches in length order, each cut to its longest row
     (validation and evaluation, where order does not matter)."""
     x = np.asarray(x, np.float32)
     lengths = (x != pad).sum(axis=1)
-    order = np.argsort(lengths, kind="stable")
+    order = length_order(x, pad)
     return _trimmed_batches(x, lengths, [order[i:i + batch_size] for i in range(0, len(x), batch_size)])
 
 

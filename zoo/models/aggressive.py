@@ -55,15 +55,6 @@ def split_variables(model):
     return encoder, decoder
 
 
-def trained_loss(model, x, seed):
-    """-mean(trained bound) of batch x under fresh noise ``seed`` (plus any layer losses); no metric updated."""
-    terms = model.objective_terms(x, model.posterior_from_params(model(x, training=True)), seed, training=True)
-    loss = -tf.reduce_mean(terms["bound"])
-    if model.losses:
-        loss += tf.add_n(model.losses)
-    return loss
-
-
 def inference_steps(model, x, encoder):
     """The inner loop (step 1 above) on batch x: returns the number of encoder updates made (int32 scalar).
     ``model.optimizer`` must be built on all trainable variables."""
@@ -79,7 +70,9 @@ def inference_steps(model, x, encoder):
 
     def body(i, window_sum, previous, stop):
         with tf.GradientTape() as tape:
-            loss = trained_loss(model, batch(i), tf.random.experimental.stateless_fold_in(base_seed, i + 1))
+            x_i = batch(i)
+            loss, _ = model.trained_loss(x_i, model(x_i, training=True),
+                                         tf.random.experimental.stateless_fold_in(base_seed, i + 1))
             scaled = optimizer.scale_loss(loss)
         optimizer.apply(tape.gradient(scaled, encoder), encoder)
         window_sum += loss

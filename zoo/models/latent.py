@@ -99,16 +99,22 @@ class LatentVariableModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """-mean(bound) over the batch, plus any layer losses; updates the term trackers."""
-        terms = self.objective_terms(x, self.posterior_from_params(y_pred), step_seed(self), training=training)
-        loss = -tf.reduce_mean(terms["bound"])
-        if self.losses:
-            loss += tf.add_n(self.losses)
+        loss, terms = self.trained_loss(x, y_pred, step_seed(self), training)
         loss = per_replica_loss(loss)
         self.reconstruction_tracker.update_state(terms["reconstruction"])
         self.kl_tracker.update_state(terms["kl"])
         self.elbo_tracker.update_state(terms["elbo"])
         self.track_terms(x, terms)
         return loss
+
+    def trained_loss(self, x, y_pred, seed, training=True):
+        """(-mean(bound) of batch x plus any layer losses, the per-example terms): the quantity trained on, from
+        the posterior parameters ``y_pred`` = ``self(x)`` and the noise ``seed``; no metric updated."""
+        terms = self.objective_terms(x, self.posterior_from_params(y_pred), seed, training=training)
+        loss = -tf.reduce_mean(terms["bound"])
+        if self.losses:
+            loss += tf.add_n(self.losses)
+        return loss, terms
 
     def track_terms(self, x, terms):
         """Hook for a subclass's own metrics of the per-example terms (e.g. NVDM's log perplexity)."""

@@ -13,11 +13,12 @@ and the word perplexity with ``<eos>`` counted, as the paper reports them (``sen
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.pipeline import length_sorted_batches
 from zoo.data.sentences import PAD
 from zoo.models.rnn_lm import RNNLanguageModel
 from zoo.models.seeding import step_seed
-from zoo.models.token_model import padded_ids_and_mask, sentence_metrics, teacher_forcing_inputs, token_log_probs
-from zoo.models.token_model import trim_padding
+from zoo.models.token_model import (padded_ids_and_mask, sentence_metrics, teacher_forcing_inputs, token_log_probs,
+                                    trim_padding)
 from zoo.registry import register_model
 from zoo.training.distribute import per_replica_loss
 
@@ -68,7 +69,6 @@ class SentenceLanguageModel(RNNLanguageModel):
         x = np.asarray(x, np.float32)
         if x.ndim != 2 or not len(x):
             raise ValueError(f"expected padded sentences (N, L), got shape {x.shape}")
-        x = x[np.argsort((x > PAD).sum(axis=1), kind="stable")]
         score = tf.function(lambda batch: tf.reduce_sum(self.sentence_log_probs(batch)[0]), reduce_retracing=True)
-        total = sum(float(score(tf.constant(x[start:start + batch_size]))) for start in range(0, len(x), batch_size))
+        total = sum(float(score(batch)) for batch in length_sorted_batches(x, batch_size, PAD))
         return sentence_metrics(total, len(x), (x > PAD).sum())

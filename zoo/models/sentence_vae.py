@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from zoo.data.pipeline import length_order
 from zoo.data.sentences import PAD
 from zoo.data.text import END_OF_SENTENCE
 from zoo.data.validation import MAX_SERVED_SAMPLES, Range
@@ -193,7 +194,7 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         x = np.asarray(x, np.float32)
         if x.ndim != 2 or not len(x):
             raise ValueError(f"expected padded sentences (N, L), got shape {x.shape}")
-        x = x[np.argsort((x > PAD).sum(axis=1), kind="stable")]  # batches of similar lengths: less padding
+        x = x[length_order(x, PAD)]  # batches of similar lengths: less padding
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
                                 seed=seed, progress=progress)
         elbo, kl, means, information = [], [], [], []
@@ -206,8 +207,9 @@ class SentenceVAE(TokenModel, LatentVariableModel):
             means.append(posterior.mean().numpy())
             information.append((len(batch), float(mutual_information(posterior, tf.constant([seed, start])))))
         units, _ = active_units(np.concatenate(means))
-        return {**sentence_metrics(log_px.sum(), len(x), (x > PAD).sum()), "elbo": float(np.concatenate(elbo).mean()),
-                "kl": float(np.concatenate(kl).mean()), "mutual_information": sum(n * mi for n, mi in information) / len(x), "active_units": int(units),
+        return {**sentence_metrics(log_px.sum(), len(x), (x > PAD).sum()),
+                "elbo": float(np.concatenate(elbo).mean()), "kl": float(np.concatenate(kl).mean()),
+                "mutual_information": sum(n * mi for n, mi in information) / len(x), "active_units": int(units),
                 "importance_samples": num_samples}
 
     # === Generation ===
