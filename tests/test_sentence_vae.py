@@ -243,3 +243,13 @@ def test_demo_prints_prior_samples_the_mean_and_samples_table_and_a_homotopy(tin
     assert len(sentences) == 3 and all(s in [t.strip() for t in SENTENCES] for s in sentences)  # read from the PTB test file
     assert out.count("INPUT") == 3 and out.count("MEAN") == 4 and out.count("SAMP. 2") == 4
     assert "from the prior" in out and "homotopy" in out and "sentence-vae-ptb-bowman: NLL" in out
+
+
+@pytest.mark.parametrize("kind", ["vae", "lm"])
+def test_measure_refuses_anything_but_a_nonempty_matrix_of_padded_sentences(kind):
+    from zoo.models import SentenceLanguageModel
+    model = tiny() if kind == "vae" else SentenceLanguageModel(len(WORDS), embedding_dim=8, hidden_units=12,
+                                                               num_layers=1, vocabulary=WORDS)
+    for bad in (np.zeros(5, np.float32), np.zeros((0, 4), np.float32)):
+        with pytest.raises(ValueError, match=r"expected padded sentences \(N, L\), got shape"):
+            model.measure(bad)
