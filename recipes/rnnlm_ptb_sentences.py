@@ -24,6 +24,7 @@ def get_config():
         epochs=30,
         early_stopping_patience=2,
         monitor="val_loss",
+        weights_dtype="float16",  # over the 20 MB cap at float32
         evaluation={"batch_size": 100},
         expected={"test_perplexity": 100.47, "paper_test_perplexity": 100.47},
         toy={"model": {"config": {"embedding_dim": 8, "hidden_units": 8}}, "data": {"args": {"limit": 40}},

@@ -12,8 +12,8 @@ command; the script's default is 1.0) with the gradient norm clipped at 5, the r
 loss (with beta 0: the reconstruction) has not improved for 5 epochs, training ended after 5 halvings or 100
 epochs, the best validation epoch kept. Here: ReduceLROnPlateau (factor 0.5, patience 5, floor 0.5 / 2^5) and
 early stopping after 25 epochs without improvement stand in for their halvings (theirs also reload the best
-weights at each halving and start only after epoch 15); word dropout 0.5 stands in for their dropout 0.5 on the
-decoder's input embeddings and outputs (this model has no embedding dropout).
+weights at each halving and start only after epoch 15); their dropout 0.5 on the decoder's input embeddings and
+outputs is the model's ``dropout``.
 Expected: all 32 units active (an autoencoder has no KL pressure); the test NLL of an autoencoder means little, so
 the importance sampling is short.
 """
@@ -25,7 +25,7 @@ def get_config():
         name="sentence-ae-ptb",
         model={"class_name": "SentenceVAE", "config": {  # the architecture of sentence_vae_ptb (init_from needs it)
             "vocab_size": None, "latent_dim": 32, "embedding_dim": 256, "hidden_units": 256, "num_layers": 1,
-            "z_to_inputs": True, "word_dropout": 0.5, "seed": 0}},
+            "z_to_inputs": True, "dropout": 0.5, "seed": 0}},
         data={"loader": "ptb_sentences", "args": {}, "layout": "sentences"},
         batch_size=32,
         optimizer={"class_name": "SGD", "config": {"global_clipnorm": 5.0}},

@@ -17,8 +17,7 @@ PTB value of their table is not in the repository: 0.2 nats per dimension (lambd
 with the published KL of 6.54. The best epoch by the validation ELBO (their validation loss is the negative ELBO).
 
 Differences: the word embedding is shared by encoder and decoder here, so it is kept from the autoencoder with
-the encoder (theirs is the decoder's own and is re-drawn); word dropout 0.5 stands in for their dropout 0.5 on
-the decoder's input embeddings and outputs; Keras' initializers, not their uniform(-0.01, 0.01) and (-0.1, 0.1)
+the encoder (theirs is the decoder's own and is re-drawn); Keras' initializers, not their uniform(-0.01, 0.01) and (-0.1, 0.1)
 for embeddings; ReduceLROnPlateau and early stopping after 25 epochs stand in for their halvings (which also reload
 the best weights).
 
@@ -36,7 +35,7 @@ def get_config():
         name="sentence-vae-ptb",
         model={"class_name": "SentenceVAE", "config": {
             "vocab_size": None, "latent_dim": 32, "embedding_dim": 256, "hidden_units": 256, "num_layers": 1,
-            "z_to_inputs": True, "word_dropout": 0.5, "free_bits": 0.2, "free_bits_mode": "example_dimension",
+            "z_to_inputs": True, "dropout": 0.5, "free_bits": 0.2, "free_bits_mode": "example_dimension",
             "seed": 0}},
         data={"loader": "ptb_sentences", "args": {}, "layout": "sentences"},
         init_from="sentence-ae-ptb",
@@ -50,6 +49,7 @@ def get_config():
         kl_schedule={"kind": "linear", "warmup_steps": 10 * STEPS_PER_EPOCH, "start": 0.0, "end": 1.0},
         monitor="val_elbo",  # not val_loss: its KL weight changes with the annealing schedule
         monitor_mode="max",
+        weights_dtype="float16",  # over the 20 MB cap at float32
         evaluation={"num_samples": 500, "chunk_size": 50, "batch_size": 10},  # chunks of 500 x 83 x 10k logits: 1.7 GB
         expected={"test_perplexity": 96.0, "test_kl": 5.0, "paper_test_perplexity": 96.86},
         toy={"model": {"config": {"latent_dim": 2, "embedding_dim": 8, "hidden_units": 8}},

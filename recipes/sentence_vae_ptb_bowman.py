@@ -17,7 +17,7 @@ def get_config():
         name="sentence-vae-ptb-bowman",
         model={"class_name": "SentenceVAE", "config": {
             "vocab_size": None, "latent_dim": 13, "embedding_dim": 353, "hidden_units": 191, "num_layers": 1,
-            "word_dropout": 0.38, "seed": 0}},
+            "word_dropout": 0.38, "dropout": 0.3, "seed": 0}},
         data={"loader": "ptb_sentences", "args": {}, "layout": "sentences"},
         batch_size=32,
         learning_rate=1e-3,
@@ -25,6 +25,7 @@ def get_config():
         kl_schedule={"kind": "sigmoid", "midpoint": 10000, "rate": 0.0025},
         monitor="val_elbo",  # not val_loss: its KL weight changes with the annealing schedule
         monitor_mode="max",
+        weights_dtype="float16",  # 26 MB at float32, over the 20 MB cap
         evaluation={"num_samples": 500, "chunk_size": 50, "batch_size": 10},  # chunks of 500 x 83 x 10k logits: 1.7 GB
         expected={"test_nll": 100.0, "test_kl": 2.0, "paper_test_nll": 101.0, "paper_test_perplexity": 119.0},
         toy={"model": {"config": {"latent_dim": 2, "embedding_dim": 8, "hidden_units": 8}},

@@ -10,6 +10,7 @@ from zoo.data.sentences import PAD, load_ptb_sentences, sentences_to_ids
 from zoo.data.text import Vocabulary
 from zoo.export import check_export, export_saved_model
 from zoo.models import SentenceVAE
+from zoo.layers.recurrent import stateless_dropout
 from zoo.objectives import active_units, free_bits_kl, mutual_information, word_dropout
 
 WORDS = Vocabulary.from_text("\n".join(SENTENCES), "word")
@@ -175,6 +176,31 @@ def test_trained_bound_applies_word_dropout_and_free_bits_but_reports_the_plain_
         float(tf.reduce_mean(trained["reconstruction"])) - 5.0 * 3, rel=1e-5)  # 3 dims, each under 5 nats
     assert np.allclose(trained["elbo"], trained["reconstruction"] - trained["kl"])
     assert not np.allclose(trained["reconstruction"], base["reconstruction"])  # the corrupted inputs count
+
+
+def test_decoder_dropout_acts_in_training_only_and_is_inverted():
+    """Dropout on the decoder's input embeddings and outputs changes the trained reconstruction, is driven by
+    the step seed (same seed, same noise), leaves evaluation untouched, and is inverted dropout: averaged over
+    seeds, the embeddings it feeds the LSTM keep their mean."""
+    x = padded(["the market fell", "a <unk> said the company is n't for sale"])
+    plain, dropped = tiny(), tiny(dropout=0.5)
+    dropped.set_weights(plain.get_weights())
+    posterior = plain.posterior(x)
+    seed = tf.constant([3, 4])
+    base = plain.objective_terms(x, posterior, seed, training=True)
+    first = dropped.objective_terms(x, posterior, seed, training=True)
+    again = dropped.objective_terms(x, posterior, seed, training=True)
+    other = dropped.objective_terms(x, posterior, tf.constant([5, 6]), training=True)
+    assert not np.allclose(first["reconstruction"], base["reconstruction"])
+    np.testing.assert_array_equal(first["reconstruction"], again["reconstruction"])
+    assert not np.allclose(first["reconstruction"], other["reconstruction"])
+    evaluated = dropped.objective_terms(x, posterior, seed, training=False)
+    np.testing.assert_allclose(evaluated["elbo"], plain.objective_terms(x, posterior, seed)["elbo"], rtol=1e-6)
+    embedded = tf.ones([4000, 8])
+    mean = np.mean([stateless_dropout(embedded, 0.5, tf.constant([s, 1]), 0).numpy().mean() for s in range(5)])
+    assert mean == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(ValueError, match="dropout must be in"):
+        tiny(dropout=1.0)
 
 
 def fitted(**toolkit):

@@ -2,6 +2,7 @@
 ``zoo.load`` and ``zoo serve`` run before trusting an artifact.
 
 A card is a JSON object; the fields every loader relies on, with their types, are ``REQUIRED``. ``files``
+``storage`` says how the weights are stored (``weights_dtype``, see ``zoo.export.precision``). ``files``
 maps each file of the artifact (path relative to its folder, ``/``-separated) to its sha256; it is written
 by ``zoo.training.artifact.publish`` and checked on load, so a truncated ``model.keras`` or a damaged
 SavedModel is named as such instead of failing deep inside Keras or TensorFlow.
@@ -15,7 +16,7 @@ from zoo.data.reading import excerpt
 CARD = "card.json"
 REQUIRED = {"name": str, "model_class": str, "model_config": dict}
 OPTIONAL = {"metrics": dict, "signatures": dict, "training": dict, "data": dict, "files": dict,
-            "expected": dict}
+            "expected": dict, "storage": dict}
 
 
 class ArtifactError(ValueError):

@@ -132,9 +132,10 @@ def cmd_export(args):
     from zoo.export import check_export, export_saved_model
     from zoo.serving.config import servable_versions, write_models_config
     from zoo.serving.warmup import warmup_path, write_warmup_requests
-    from zoo.training.artifact import PublishRefused
+    from zoo.training.artifact import PublishRefused, weights_dtype
     model = zoo.load(args.name, compile=False, verify=args.check)  # re-exporting repairs what --check finds
     folder = model.artifact.folder
+    card_before = json.loads((folder / "card.json").read_text())
     if not args.check and hub.is_shipped_folder(folder) and not args.overwrite:
         raise PublishRefused(f"{folder} is a shipped artifact: re-exporting rewrites its files; pass --overwrite "
                              "to do so, or --check to check it without writing")
@@ -149,7 +150,7 @@ def cmd_export(args):
         version_dir = folder / str(version)
         if not args.check:
             if not args.warmup_only:
-                export_saved_model(model, version_dir)
+                export_saved_model(model, version_dir, weights_dtype(card_before))
             write_warmup_requests(model, version_dir, args.name)
         entry = report[str(version)] = {"python_reload": check_export(model, version_dir)}
         if args.check:

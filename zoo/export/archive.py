@@ -5,12 +5,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.export.precision import StoredWeights
 
-def export_saved_model(model, directory):
+
+def export_saved_model(model, directory, weights_dtype="float32"):
     """Writes every endpoint of ``model.export_endpoints()`` as a named signature into ``directory``.
 
     Uses ``keras.export.ExportArchive``; the graphs hold core TF ops only, so stock TF Serving
-    (which has no Python and no tensorflow-text kernels) can load them.
+    (which has no Python and no tensorflow-text kernels) can load them. ``weights_dtype="float16"`` stores the
+    float32 weights at half precision (``zoo.export.precision``; the model's weights must be rounded first).
     """
     archive = keras.export.ExportArchive()
     # The model itself is not tracked: ExportArchive saves the variables the endpoints use (``_all_variables``),
@@ -21,21 +24,23 @@ def export_saved_model(model, directory):
     # model.weights in order, as the tf.Variables the endpoints use: the SavedModel stores them once, and
     # ``weights_from_saved_model`` reads them back (``zoo.load`` of an artifact without model.keras).
     # ExportArchive saves only what its root object holds, and it has no public hook for extra objects.
-    archive._tf_trackable.keras_weights = [v if isinstance(v, tf.Variable) else v.value for v in model.weights]
+    stored = StoredWeights(model, weights_dtype)
+    archive._tf_trackable.keras_weights = stored.variables
     for name, endpoint in model.export_endpoints().items():
-        archive.add_endpoint(name=name, fn=endpoint.guarded_fn, input_signature=list(endpoint.input_signature))
+        archive.add_endpoint(name=name, fn=stored.wrap(endpoint.guarded_fn),
+                             input_signature=list(endpoint.input_signature))
     archive.write_out(str(directory), verbose=False)
     return Path(directory)
 
 
 def weights_from_saved_model(directory):
     """numpy arrays of the exported model's ``model.weights``, in order (``keras_weights``, see
-    ``export_saved_model``)."""
+    ``export_saved_model``); weights stored at half precision come back as the float32 the model computes in."""
     loaded = tf.saved_model.load(str(directory))
     if not hasattr(loaded, "keras_weights"):
         raise ValueError(f"{directory}: this SavedModel does not record the Keras weights (an older export); "
                          "load the artifact's model.keras instead")
-    return [w.numpy() for w in loaded.keras_weights]
+    return [w.numpy().astype(np.float32) if w.dtype == tf.float16 else w.numpy() for w in loaded.keras_weights]
 
 
 def signature_docs(model):

@@ -75,6 +75,8 @@ class SentenceVAE(TokenModel, LatentVariableModel):
       embedding_dim, hidden_units, num_layers: of the shared embedding and both LSTMs (Bowman: 353, 191, 1).
       z_to_inputs: also feed z beside every decoder input embedding (the initial state always comes from z).
       word_dropout: rate of replacing decoder inputs by ``<unk>`` in training (0 ... 1).
+      dropout: rate of (Zaremba et al. 2014) dropout on the decoder LSTM's input embeddings and its output
+        before the softmax, in training (the later PTB literature's 0.5; Bowman's configuration: 0).
       free_bits: lambda nats of KL that cost nothing in training; free_bits_mode "dimension", "total" or
         "example_dimension" (``zoo.objectives.free_bits``).
       vocabulary: a ``zoo.data.text.Vocabulary`` config (word level; set from the data when None).
@@ -83,23 +85,25 @@ class SentenceVAE(TokenModel, LatentVariableModel):
     """
 
     def __init__(self, vocab_size, latent_dim=13, embedding_dim=353, hidden_units=191, num_layers=1,
-                 z_to_inputs=False, word_dropout=0.0, free_bits=0.0, free_bits_mode="dimension", vocabulary=None,
-                 max_tokens=100, **kwargs):
+                 z_to_inputs=False, word_dropout=0.0, dropout=0.0, free_bits=0.0, free_bits_mode="dimension",
+                 vocabulary=None, max_tokens=100, **kwargs):
         super().__init__(latent_dim=latent_dim, **kwargs)
         if not 0.0 <= word_dropout <= 1.0:
             raise ValueError(f"word_dropout must be in [0, 1], got {word_dropout}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if free_bits < 0 or free_bits_mode not in FREE_BITS_MODES:
             raise ValueError(f"free_bits must be >= 0 and free_bits_mode one of {FREE_BITS_MODES}, got "
                              f"{free_bits}, {free_bits_mode!r}")
         self.vocab_size, self.embedding_dim = int(vocab_size), int(embedding_dim)
         self.hidden_units, self.num_layers, self.z_to_inputs = int(hidden_units), int(num_layers), bool(z_to_inputs)
         self.word_dropout, self.free_bits, self.free_bits_mode = float(word_dropout), float(free_bits), free_bits_mode
-        self.max_tokens = int(max_tokens)
+        self.dropout, self.max_tokens = float(dropout), int(max_tokens)
         self._init_vocabulary(vocabulary)
         self.embedding = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="embedding")
         self.encoder = RecurrentStack(self.hidden_units, self.num_layers, name="encoder")
         self.posterior_head = DiagonalGaussianHead(self.latent_dim, name="posterior")
-        self.decoder = RecurrentStack(self.hidden_units, self.num_layers, name="decoder")
+        self.decoder = RecurrentStack(self.hidden_units, self.num_layers, dropout=self.dropout, name="decoder")
         self.initial_state_layer = keras.layers.Dense(2 * self.num_layers * self.hidden_units, activation="tanh",
                                                       name="z_to_state")
         self.output_layer = keras.layers.Dense(self.vocab_size, name="softmax")
@@ -149,9 +153,11 @@ class SentenceVAE(TokenModel, LatentVariableModel):
             return tf.concat([x, z], axis=-1)
         return tf.concat([x, tf.tile(z[:, None, :], [1, tf.shape(x)[1], 1])], axis=-1)
 
-    def decoder_logits(self, z, inputs):
-        """z (B, D), input ids (B, L) -> next-token logits (B, L, V)."""
-        hidden, _ = self.decoder(self._decoder_input(inputs, z), initial_state=self.initial_state(z))
+    def decoder_logits(self, z, inputs, training=False, seed=None):
+        """z (B, D), input ids (B, L) -> next-token logits (B, L, V); ``training`` with a (2,) ``seed`` applies
+        the decoder's dropout."""
+        hidden, _ = self.decoder(self._decoder_input(inputs, z), initial_state=self.initial_state(z),
+                                 training=training, seed=seed)
         return self.output_layer(hidden)
 
     def likelihood(self, z):
@@ -176,7 +182,8 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         ids, mask = self.ids_and_mask(x)
         inputs = word_dropout(self.decoder_inputs(ids), self.word_dropout,
                               tf.random.experimental.stateless_fold_in(seed, 2))
-        log_probs = token_log_probs(ids, self.decoder_logits(z, inputs)) * tf.cast(mask, tf.float32)
+        logits = self.decoder_logits(z, inputs, training=True, seed=tf.random.experimental.stateless_fold_in(seed, 3))
+        log_probs = token_log_probs(ids, logits) * tf.cast(mask, tf.float32)
         reconstruction = tf.reduce_sum(log_probs, axis=1)
         kl_per_dimension = tfd.kl_divergence(posterior.distribution, self.prior().distribution)  # (B, D)
         kl = tf.reduce_sum(kl_per_dimension, axis=1)
@@ -334,6 +341,6 @@ class SentenceVAE(TokenModel, LatentVariableModel):
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embedding_dim": self.embedding_dim,
                 "hidden_units": self.hidden_units, "num_layers": self.num_layers, "z_to_inputs": self.z_to_inputs,
-                "word_dropout": self.word_dropout, "free_bits": self.free_bits,
+                "word_dropout": self.word_dropout, "dropout": self.dropout, "free_bits": self.free_bits,
                 "free_bits_mode": self.free_bits_mode, "vocabulary": self.vocabulary_config(),
                 "max_tokens": self.max_tokens}

@@ -108,7 +108,7 @@ def _write_artifact(model, example_batch, card, version, folder):
     if not built_by_config(shipped):  # else the card's config and the SavedModel's weights restore it
         shipped.save(folder / "model.keras")
     version_dir = folder / str(version)
-    export_saved_model(shipped, version_dir)
+    export_saved_model(shipped, version_dir, weights_dtype(card))
     from zoo.serving.warmup import write_warmup_requests
     write_warmup_requests(shipped, version_dir, name)
     check = check_export(shipped, version_dir)
@@ -138,6 +138,11 @@ def _replace(staging, folder):
         raise
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def weights_dtype(card):
+    """How the artifact of ``card`` stores its weights ("float32" for cards that predate the field)."""
+    return card.get("storage", {}).get("weights_dtype", "float32")
 
 
 def built_by_config(model):

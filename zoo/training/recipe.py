@@ -10,6 +10,7 @@ import importlib.util
 from pathlib import Path
 from typing import Optional
 
+from zoo.storage import check_weights_dtype
 from zoo.paths import REPO_ROOT
 
 RECIPES_DIR = REPO_ROOT / "recipes"
@@ -33,6 +34,9 @@ class Recipe:
     reinitialize: names of the model's layers whose weights are drawn afresh from their initializers after
         ``init_from`` is loaded (Li et al. 2019: keep a pretrained encoder, reset the decoder); needs init_from.
     evaluation: keyword arguments of ``model.measure`` on the test split.
+    weights_dtype: "float32", or "float16" for an artifact over the 20 MB cap at float32: the weights are rounded
+        to half precision before the evaluation (the card's figures are those of the shipped weights) and stored
+        so (``zoo.export.precision``).
     expected: the metrics this recipe is meant to reach, for the card and the README.
     toy: overrides (nested dicts merge) that shrink the run for tests.
     is_toy: set by ``shrink()``: a toy run never publishes over a real artifact (``zoo.training.artifact``)
@@ -57,6 +61,7 @@ class Recipe:
     init_from: Optional[str] = None
     reinitialize: list = dataclasses.field(default_factory=list)
     evaluation: dict = dataclasses.field(default_factory=dict)
+    weights_dtype: str = "float32"
     expected: dict = dataclasses.field(default_factory=dict)
     toy: dict = dataclasses.field(default_factory=dict)
     source: Optional[str] = None
@@ -67,6 +72,7 @@ class Recipe:
             raise ValueError(f"recipe {self.name}: monitor={self.monitor!r} with a kl_schedule would compare bounds "
                              "of different KL weights across epochs (the annealed loss rises as the weight grows, "
                              "so the first epoch would look best); monitor 'val_elbo' with monitor_mode 'max'")
+        check_weights_dtype(self.weights_dtype)
         if self.reinitialize and not self.init_from:
             raise ValueError(f"recipe {self.name}: reinitialize={list(self.reinitialize)} re-draws layers after loading "
                              "init_from, but init_from is None (every layer is freshly drawn already); set both or "

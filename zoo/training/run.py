@@ -23,6 +23,7 @@ from zoo.data.files import sha256_of
 from zoo.data.skipgram import epoch_pairs, expected_pairs, keep_probabilities, skipgram_dataset
 from zoo.data.streams import contexts_and_targets, stream_batches, stream_rows, stream_steps
 from zoo.objectives import KLAnnealing, schedule_from_config
+from zoo.export.precision import round_weights
 from zoo.training.artifact import destination, publish
 from zoo.training.callbacks import (AggressiveUntilInformationPlateaus, Diagnostics, ResumableBackup, StopFile,
                                    StopOnNaN, TimeBudget)
@@ -328,6 +329,9 @@ def publish_run(recipe, run_dir=None, seed=0, models_dir=None, overwrite=False):
 def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, example_batch, folder, overwrite):
     """Test metrics (``model.measure`` with the recipe's evaluation arguments), result.json, and the artifact
     in ``folder`` (None: not published)."""
+    # before measuring: the card's figures are those of the weights that ship
+    storage = {"weights_dtype": recipe.weights_dtype,
+               "max_relative_rounding": round_weights(model, recipe.weights_dtype)}
     metrics = {}
     if recipe.evaluation:
         print(f"evaluating {recipe.name} on the test split: {recipe.evaluation}")
@@ -340,7 +344,7 @@ def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, examp
     result = {
         "name": recipe.name, "recipe": recipe.source, "recipe_config": recipe.to_dict(), "seed": seed,
         "data": {"loader": recipe.data["loader"], "sha256": files},
-        "training": fit, "metrics": metrics, "expected": recipe.expected,
+        "training": fit, "metrics": metrics, "expected": recipe.expected, "storage": storage,
     }
     (run_dir / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
     if folder is not None:
