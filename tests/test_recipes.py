@@ -4,6 +4,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from zoo.data import DATASETS
@@ -42,6 +43,13 @@ def test_recipe_runs_at_toy_size_and_publishes(name, tiny_data_dir, tmp_path, mo
     assert set(card["signatures"]) >= SIGNATURES.get(card["model_class"], {"serving_default", "encode", "score"})
     model = zoo.load(recipe.name)
     assert model.optimizer is not None
+    if recipe.weights_dtype == "float16":  # stored at half precision (zoo.export.precision), loaded bit for bit
+        assert card["storage"]["weights_dtype"] == "float16"
+        reader = tf.train.load_checkpoint(str(tmp_path / "models" / recipe.name / "1" / "variables" / "variables"))
+        stored = {k: v for k, v in reader.get_variable_to_dtype_map().items() if k.startswith("keras_weights/")}
+        assert len(stored) == len(model.weights) and tf.float32 not in stored.values()
+        for weight in model.get_weights():
+            np.testing.assert_array_equal(weight, weight.astype(np.float16).astype(weight.dtype))
     splits = DATASETS[toy.data["loader"]].load(**toy.data.get("args", {}))
     batches, _, _ = make_pipelines(toy, splits, toy.batch_size, replicas=1, seed=0, first_epoch=0, multi_worker=False)
     model.fit(batches.take(2), epochs=1, verbose=0)  # a loaded model continues training
