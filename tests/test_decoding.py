@@ -664,3 +664,41 @@ def test_decoders_inside_an_exported_saved_model_signature(tmp_path):
                                                               length_penalty=0.5).tokens[:, 0])
     np.testing.assert_array_equal(served["viterbi"], viterbi(table, starts[:, None], 6, 1, eos_id=0).tokens)
     np.testing.assert_array_equal(served["astar"], served["viterbi"][0])
+
+
+def test_a_narrow_beam_applies_the_length_penalty_while_pruning():
+    """Issue 18: width 2, alpha 5. After step 1 the penalised scores rank two live length-2 prefixes [1, 1] and
+    [1, 2] above the finished [EOS] (raw -0.9 beats both), so a search that penalises only at the final sort keeps
+    [EOS] and [1, 1] and loses [1, 2, EOS], the brute-force optimum under the penalised score."""
+    eos, vocab, alpha, length = 0, 3, 5.0, 3
+    # Prefix tree of nodes (0 root, 1 [1], 2 [1, 1], 3 [1, 2]); every other prefix goes to the uniform node 4.
+    lp = np.log(np.array([[np.exp(-0.9), 0.4493, 1 - np.exp(-0.9) - 0.4493],
+                          [0.15, 0.45, 0.40],
+                          [1 / 3, 1 / 3, 1 / 3],
+                          [0.90, 0.05, 0.05],
+                          [1 / 3, 1 / 3, 1 / 3]]))
+    child = np.full((5, vocab), 4)
+    child[0, 1], child[1, 1], child[1, 2] = 1, 2, 3
+
+    # The state must follow the emitted token, which beam_search feeds back as ``prev`` at the next step.
+    def tree_step(prev, node):
+        node = tf.where(tf.equal(prev, -1), node, tf.gather_nd(tf.constant(child, tf.int32),
+                                                                tf.stack([node, tf.maximum(prev, 0)], axis=1)))
+        return tf.gather(tf.constant(lp, tf.float32), node), node
+
+    def penalised(seq):
+        total, node = 0.0, 0
+        for n, token in enumerate(seq, 1):
+            total += lp[node, token]
+            node = child[node, token]
+            if token == eos:
+                return total / ((5 + n) / 6) ** alpha
+        return total / ((5 + len(seq)) / 6) ** alpha
+
+    candidates = [s for n in range(1, length + 1) for s in itertools.product(range(vocab), repeat=n)
+                  if (eos not in s[:-1]) and (n == length or s[-1] == eos)]
+    best = max(candidates, key=penalised)
+    assert best == (1, 2, eos) and penalised((1, 1, 1)) > penalised((eos,))
+    out = beam_search(tree_step, tf.constant([-1]), tf.constant([0]), length, 2, eos_id=eos, length_penalty=alpha)
+    np.testing.assert_array_equal(out.tokens[0, 0], best)
+    np.testing.assert_allclose(out.scores[0, 0], penalised(best), rtol=1e-5)
