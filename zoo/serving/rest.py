@@ -8,6 +8,7 @@ Paths match case-insensitively as TF Serving's. Every answer is JSON; a failure 
 ``{"error": message}`` with the HTTP status TF Serving maps its status code to (400 for a bad
 request, 404 for an unknown model or version, ...). A body over ``max_request_bytes`` gets 413.
 No request can take the server down: any unexpected exception becomes a 500 with its message.
+Other GETs may be the browser playground's static files (:mod:`zoo.serving.static`).
 """
 import logging
 import re
@@ -15,7 +16,7 @@ import socket
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from zoo.serving import codec, protos
+from zoo.serving import codec, protos, static
 from zoo.serving.errors import ServingError, invalid
 
 log = logging.getLogger("zoo.serving")
@@ -38,10 +39,10 @@ class RestHandler(BaseHTTPRequestHandler):
         # Small answers must not wait for the peer's delayed ACK (Nagle): no 40 ms stalls on keep-alive.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _send(self, status, body):
-        data = body.encode("utf-8")
+    def _send(self, status, body, content_type="application/json"):
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         if self.close_connection:
             self.send_header("Connection", "close")
@@ -107,6 +108,10 @@ class RestHandler(BaseHTTPRequestHandler):
     def _dispatch(self, method):
         path = urllib.parse.urlsplit(self.path).path
         try:
+            if method == "GET" and not path.lower().startswith("/v1/"):
+                page = static.static_file(self.server.registry, path)  # the playground (docs/playground.md)
+                if page:
+                    return self._send(200, page[1], page[0])
             body = self._read_body() if method == "POST" else b""
             status, text = self._route(method, path, body)
             self._send(status, text)
