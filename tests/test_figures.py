@@ -91,3 +91,60 @@ def test_the_sentence_models_figures_are_in_their_record():
         values = [float(v) for v in run["metrics"].values() if isinstance(v, (int, float))]
         missing = [t for t in numbers if not matches(t, values)]
         assert numbers and not missing, f"{run['name']}: figures {missing} are not in its record"
+
+
+def record(path):
+    return json.loads((REPO_ROOT / path).read_text())
+
+
+def test_the_serving_table_is_its_record():
+    """docs/serving.md: in-process p50, p50 / p99 at one client and throughput at 64 clients, per model, against
+    bench/results/serving.json at the precision printed; and the examples per request it states."""
+    models = record("bench/results/serving.json")["models"]
+    text = (REPO_ROOT / "docs/serving.md").read_text()
+    rows = 0
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 6 or cells[0] not in models:
+            continue
+        m, rows = models[cells[0]], rows + 1
+        expected = [[m["in_process"]["p50_ms"]], [m["rest"]["1"]["p50_ms"], m["rest"]["1"]["p99_ms"]],
+                    [m["grpc"]["1"]["p50_ms"], m["grpc"]["1"]["p99_ms"]], [m["rest"]["64"]["throughput_rps"]],
+                    [m["grpc"]["64"]["throughput_rps"]]]
+        for cell, values in zip(cells[1:], expected):
+            numbers = figures(cell)
+            assert len(numbers) == len(values) and all(matches(t, [v]) for t, v in zip(numbers, values)), \
+                f"{cells[0]}: docs/serving.md says {cell}, the record {values}"
+    assert rows >= 3
+    per_request = {shape[0] for m in models.values() for shape in m["request_shapes"].values()}
+    words = {1: "one", 2: "two", 4: "four", 8: "eight"}
+    assert len(per_request) == 1
+    stated = re.search(r"(\w+) examples? per request", text).group(1)
+    assert stated == words.get(per_request.pop()), f"docs/serving.md says {stated} per request"
+
+
+def test_the_readme_evaluation_times_are_the_cards():
+    readme = (REPO_ROOT / "README.md").read_text()
+    match = re.search(r"`zoo evaluate NAME`: (\d+) s for the VAE and (\d+) s for the IWAE", readme)
+    assert match, "the README states the evaluation time of the MNIST models"
+    for seconds, name in zip(match.groups(), ("vae-binarized-mnist", "iwae-binarized-mnist")):
+        card = record(f"saved_models/{name}/card.json")
+        assert round(card["metrics"]["evaluation_seconds"]) == int(seconds), name
+
+
+def test_the_readme_estimator_speed_is_the_bench_record():
+    readme = (REPO_ROOT / "README.md").read_text()
+    ms = re.search(r"The k = 5,000 estimator takes (\d+) ms per test image \((\d+) minutes", readme)
+    runs = [r for r in record("bench/results/vae_mnist.json")["evaluation"] if r.get("num_samples") == 5000]
+    assert any(round(1000 * r["seconds_per_image"]) == int(ms.group(1))
+               and round(r["extrapolated_10000_images_s"] / 60) == int(ms.group(2)) for r in runs)
+
+
+def test_no_figure_without_a_record():
+    """Figures once quoted with no record behind them stay reworded (issue 18)."""
+    texts = [(REPO_ROOT / "README.md").read_text()] + [p.read_text() for p in (REPO_ROOT / "docs").glob("*.md")]
+    for text in texts:
+        assert "2.7x more CPU time" not in text and "about 6 minutes each" not in text
+        for line in text.splitlines():
+            if "count trigram" in line and "2.056" in line:
+                assert "not kept in a record" in line
