@@ -53,7 +53,9 @@ const Views = {
         if (sig === "generate") Object.assign(inputs, { temperature: num("temperature"), top_k: num("top_k"), top_p: num("top_p"), seed: num("seed") });
         if (sig === "generate_beam") inputs.length_penalty = num("length_penalty");
         const o = await Api.predict(name, { signature_name: sig, inputs }, "generator");
-        out.textContent = `${o.text[0]}\n\nlog p = ${o.log_prob[0].toFixed(3)} nats (${o.lengths[0]} tokens)`;
+        const sep = name.includes("char") ? "" : " ";
+        out.replaceChildren(el("b", { text: inputs.prompt[0] + sep }), o.text[0],
+          `\n\nlog p = ${o.log_prob[0].toFixed(3)} nats (${o.lengths[0]} tokens generated)`);
       })), out);
     if ("score" in sigs) {
       box.append(el("fieldset", {}, field("text to score", "score_text", "ROMEO: what light through yonder window breaks", "area"),
