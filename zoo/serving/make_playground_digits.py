@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-INDICES = [0, 1, 2, 3, 4, 7, 8, 11]
+INDICES = [0, 1300, 2600, 3900, 5200, 6500, 7800, 9100]  # spread over the split (it is ordered by class)
 OUT = Path(__file__).parent / "playground" / "digits.json"
 
 
