@@ -76,6 +76,7 @@ def record(browser, name, view):
     timings = browser.execute_script("return Api.timings")
     TIMINGS[name] = {k: round(v) for k, v in timings.items()}
     SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(SHOTS / f"{view}.png"))
 
 

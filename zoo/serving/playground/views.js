@@ -58,7 +58,8 @@ const Views = {
           `\n\nlog p = ${o.log_prob[0].toFixed(3)} nats (${o.lengths[0]} tokens generated)`);
       })), out);
     if ("score" in sigs) {
-      box.append(el("fieldset", {}, field("text to score", "score_text", "ROMEO: what light through yonder window breaks", "area"),
+      box.append(el("fieldset", {}, field("text to score", "score_text",
+        name.includes("char") ? "ROMEO: what light through yonder window breaks" : "the market closed higher today", "area"),
         button("score", "run_score", async () => {
           const t = val("score_text");
           const o = await Api.predict(name, { signature_name: "score", inputs: { text: [t] } }, "score");
@@ -133,7 +134,7 @@ const Views = {
       const o = await Api.predict(name, { signature_name: "topics", inputs: { k: num("k") } }, "document");
       topicWords = o.words;
       table.replaceChildren(...o.words.map((w, i) => el("tr", {}, el("th", { text: i }), el("td", { text: w.join(" ") }))));
-    })), table);
+    })), el("div", { class: "scroll" }, table));
     box.append(el("fieldset", {}, field("text", "doc", "the space shuttle launch was delayed by nasa engineers", "area"),
       button("perplexity and nearest topics", "run_doc", async () => {
         const t = await Api.predict(name, { signature_name: "text", inputs: { text: [val("doc")] } });
