@@ -143,8 +143,9 @@ const Views = {
         if (scoreInputs.includes("num_samples")) inputs.num_samples = 20;
         if (scoreInputs.includes("seed")) inputs.seed = 1;
         const s = await Api.predict(name, { signature_name: "score", inputs }, "perplexity");
-        const key = Object.keys(t).find((k) => k !== "counts" && Array.isArray(t[k]) && Array.isArray(t[k][0]) && t[k][0].length === topicWords.length)
-          || Object.keys(t).find((k) => k !== "counts" && Array.isArray(t[k]) && Array.isArray(t[k][0]));
+        const keys = Object.keys(t).sort((a, b) => (a === "logits") - (b === "logits"));  // probs before logits
+        const key = keys.find((k) => k !== "counts" && Array.isArray(t[k]) && Array.isArray(t[k][0]) && t[k][0].length === topicWords.length)
+          || keys.find((k) => k !== "counts" && Array.isArray(t[k]) && Array.isArray(t[k][0]));
         const weights = key ? t[key][0] : [];
         const top = weights.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0]).slice(0, 3);
         out.textContent = `perplexity ${Number(s.perplexity[0]).toFixed(1)} over ${s.length[0]} words\n` +
