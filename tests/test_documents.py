@@ -255,3 +255,27 @@ def test_nvdm_sparse_first_layer_computes_the_same(toy_counts):
     sparse.set_weights(dense.get_weights())
     for a, b in zip(dense.encode(toy_counts), sparse.encode(toy_counts)):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_docnade_sequence_probabilities_sum_to_one_over_every_sequence():
+    """Issue 18: for V = 4 and N = 3 the 64 token sequences' probabilities under DocNADE's autoregressive
+    conditionals sum to 1, and ``document_log_probs`` is the probability of the ordering ``tokens`` draws."""
+    import itertools
+    model = DocNADE(vocab_size=4, hidden_units=5, vocabulary=list("abcd"), seed=0)
+    model.build()
+    rng = np.random.RandomState(0)
+    model.embeddings.assign(rng.normal(0, 1.0, (4, 5)).astype(np.float32))
+    model.output_layer.bias.assign(rng.normal(0, 1.0, 4).astype(np.float32))
+    sequences = np.array(list(itertools.product(range(4), repeat=3)), np.int64)        # (64, 3)
+    words = tf.constant(sequences.reshape(-1))
+    docs = tf.constant(np.repeat(np.arange(64), 3))
+    logits = model.output_layer(model.hidden(words, docs))
+    token_lp = tf.gather(tf.nn.log_softmax(logits), words, batch_dims=1).numpy().reshape(64, 3)
+    np.testing.assert_allclose(np.exp(token_lp.sum(1)).sum(), 1.0, rtol=1e-5)
+    counts = np.array([[2, 0, 1, 0], [0, 1, 1, 1]], np.float32)
+    seed = tf.constant([3, 1], tf.int32)
+    ordered, owner = model.tokens(counts, seed)
+    ordered, owner = ordered.numpy(), owner.numpy()
+    index = {tuple(s): i for i, s in enumerate(sequences.tolist())}
+    expected = [token_lp[index[tuple(ordered[owner == d].tolist())]].sum() for d in range(2)]
+    np.testing.assert_allclose(model.document_log_probs(counts, seed).numpy(), expected, rtol=1e-5)
