@@ -702,3 +702,11 @@ def test_a_narrow_beam_applies_the_length_penalty_while_pruning():
     out = beam_search(tree_step, tf.constant([-1]), tf.constant([0]), length, 2, eos_id=eos, length_penalty=alpha)
     np.testing.assert_array_equal(out.tokens[0, 0], best)
     np.testing.assert_allclose(out.scores[0, 0], penalised(best), rtol=1e-5)
+
+
+def test_sampling_draws_fresh_noise_at_every_step():
+    """Uniform logits over 50 tokens whatever the state: with one seed reused at every step all 20 tokens of a
+    row would be equal (here the chance is 50^-19)."""
+    uniform = lambda tokens, state: (tf.zeros([tf.shape(tokens)[0], 50]), state)  # noqa: E731
+    out = sample(uniform, tf.constant([0, 0]), (), 20, 3).tokens.numpy()
+    assert all(len(set(row)) > 5 for row in out)

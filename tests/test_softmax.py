@@ -190,3 +190,38 @@ def test_rnn_language_model_trains_decodes_and_exports_with_each_output_layer(ki
     clone = RNNLanguageModel.from_config(model.get_config())
     clone.set_weights(model.get_weights())
     assert clone.get_config()["softmax"] == config
+
+
+# === Issue 18: tests that kill the surviving mutants of bench/mutants.py ===
+def test_svd_softmax_rescores_its_candidates_exactly():
+    """A one-direction preview is far from the logits, but with top_n = V every logit is re-scored: exact."""
+    layer = built("svd")
+    np.testing.assert_allclose(layer.fast_log_probs(HIDDEN, preview_width=1, top_n=V), layer.log_probs(HIDDEN),
+                               rtol=1e-4, atol=1e-4)
+
+
+def _draws_and_logits(layer, seed):
+    ids, _ = layer.samples(seed)
+    logits = (HIDDEN.numpy() @ layer.kernel.numpy().T + layer.bias.numpy()).astype(np.float64)
+    return ids.numpy(), logits
+
+
+def test_negative_sampling_and_one_vs_each_losses_against_numpy():
+    """The losses recomputed in numpy from the layer's own draws; S = 40 draws over V = 37 words make
+    accidental hits (a draw equal to the target) certain, so their removal is exercised."""
+    softplus = lambda x: np.logaddexp(0.0, x)  # noqa: E731
+    seed = tf.constant([5, 6])
+    t = TARGETS.numpy()
+    layer = built("negative_sampling", num_sampled=40)
+    ids, s = _draws_and_logits(layer, seed)
+    hit = t[:, None] == ids[None, :]
+    assert hit.any()
+    expected = softplus(-s[np.arange(N), t]) + np.sum(np.where(hit, 0.0, softplus(s[:, ids])), axis=1)
+    np.testing.assert_allclose(layer.loss(HIDDEN, TARGETS, seed).numpy(), expected, rtol=1e-4, atol=1e-4)
+    layer = built("one_vs_each", num_sampled=40)
+    ids, s = _draws_and_logits(layer, seed)
+    hit = t[:, None] == ids[None, :]
+    assert hit.any()
+    margins = s[np.arange(N), t][:, None] - s[:, ids]
+    expected = -(V - 1) / 40 * np.sum(np.where(hit, 0.0, -softplus(-margins)), axis=1)
+    np.testing.assert_allclose(layer.loss(HIDDEN, TARGETS, seed).numpy(), expected, rtol=1e-4, atol=1e-4)
