@@ -103,7 +103,10 @@ MUTANTS = [
     dict(id="viterbi_no_eos_mask", file="zoo/decoding/viterbi.py", tests=DEC, select="viterbi",
          what="EOS is also a non-final emission (mask skipped)",
          old="emit = table if eos_id is None else tf.where(tf.equal(tf.range(vocab), eos_id), _NEG_INF, table)",
-         new="emit = table"),
+         new="emit = table",
+         equivalent="a path that emits EOS and goes on costs at least as much as the same prefix entering the "
+                    "absorbing done state (log-probs <= 0), so the optimum is unchanged; only an exact tie with a "
+                    "probability-1 continuation could pick another backpointer"),
     # --- softmax layers ---
     dict(id="sampled_no_logq_true", file="zoo/layers/softmax/sampled.py", tests=SOFT, select=FAST_SOFT,
          what="the target's logit is not log-Q corrected",
