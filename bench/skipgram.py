@@ -1,7 +1,8 @@
 """Skip-gram on PTB: the zoo's (``recipes/skipgram_ptb.py`` through the training path) against gensim's, back to
-back in one run: raw words per second of training (ratio) and the WordSim-353 Spearman correlation, each over the
-pairs with both words in its vocabulary, the out-of-vocabulary share stated. WordSim-353 is read from inside the
-gensim package of the peers environment (``--peer-python``); gensim is never a dependency of the zoo.
+back in one run: raw words per second of training (ratio), the WordSim-353 Spearman correlation over the pairs
+with both words in the vocabulary, and the accuracy on the Google analogy questions with all four words in it
+(3CosAdd), the out-of-vocabulary shares stated. Both files are read from inside the gensim package of the peers
+environment (``--peer-python``); gensim is never a dependency of the zoo.
 Writes ``bench/results/skipgram.json``; the trained model is published into ``--models-dir``.
 
     .venv/bin/python bench/skipgram.py --peer-python /work/peers/bin/python --models-dir saved_models
@@ -26,6 +27,12 @@ def read_wordsim(path):
     with open(path, encoding="utf-8") as f:
         rows = [row for row in csv.reader(f, delimiter="\t") if row and not row[0].startswith("#")]
     return [(a, b, float(score)) for a, b, score in rows if _is_number(score)]
+
+
+def read_analogies(path):
+    """Mikolov et al.'s questions-words.txt: ": section" headers, then "a b c d" a line -> [(a, b, c, d), ...]."""
+    with open(path, encoding="utf-8") as f:
+        return [tuple(line.split()) for line in f if line.strip() and not line.startswith(":")]
 
 
 def _is_number(text):
@@ -66,11 +73,13 @@ def main():
     os.environ["ZOO_MODELS_DIR"] = str(Path(args.models_dir).resolve())  # load what this run published
     model = zoo.load(recipe.name, compile=False, origin="shipped")
     ours = model.similarity_correlation(read_wordsim(gensim_result["wordsim353_path"]))
+    analogies = model.analogy_accuracy(read_analogies(gensim_result["analogy_questions_path"]))
     words = gensim_result["words"]
     ours_speed = words * fit["epochs_run"] / fit["wall_seconds"]
     report = {"date": timestamp(), "machine": machine_info(), "command": " ".join(sys.argv),
               "zoo": {"words_per_second": ours_speed, "seconds": fit["wall_seconds"], "epochs": fit["epochs_run"],
-                      "wordsim353": ours, "held_out_pair_loss": metrics.get("test_pair_loss")},
+                      "wordsim353": ours, "analogies": analogies,
+              "held_out_pair_loss": metrics.get("test_pair_loss")},
               "gensim": gensim_result, "speed_ratio_zoo_over_gensim": ours_speed / gensim_result["words_per_second"]}
     path = write_json(RESULTS_DIR / "skipgram.json", report)
     print(json.dumps({k: report[k] for k in ("zoo", "gensim", "speed_ratio_zoo_over_gensim")}, indent=2))

@@ -95,3 +95,18 @@ def test_stop_file_ends_training_at_the_epoch_end(tiny_data_dir, tmp_path):
     result = train(recipe, run_dir=tmp_path / "run", publish_artifact=False, verbose=0,
                    callbacks=[TouchStop(tmp_path / "run" / "STOP")])
     assert result["training"]["epochs_run"] == 2 and not (tmp_path / "run" / "STOP").exists()
+
+
+def test_linear_learning_rate_decay_runs_from_the_rate_to_a_ten_thousandth_over_the_run():
+    from zoo.training.recipe import Recipe
+    from zoo.training.run import make_optimizer
+    recipe = Recipe(name="r", model={}, data={}, learning_rate=0.5, learning_rate_decay="linear",
+                    optimizer={"class_name": "SGD", "config": {}})
+    optimizer = make_optimizer(recipe, total_steps=200)
+    rates = []
+    for step in (0, 100, 200, 400):  # the rate the optimizer applies at its step count
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    np.testing.assert_allclose(rates, [0.5, 0.5 * (0.5 + 0.5e-4), 0.5e-4, 0.5e-4], rtol=1e-5)
+    with pytest.raises(ValueError, match="learning_rate_decay must be one of"):
+        Recipe(name="r", model={}, data={}, learning_rate_decay="cosine")

@@ -93,3 +93,43 @@ def test_bad_input():
         corpus_from_lines(["", "   "])
     with pytest.raises(ValueError, match="window must be >= 1"):
         skipgram_dataset(corpus_from_lines(["a b"]), 2, window=0)
+
+
+def test_batches_are_each_epochs_pairs_in_order_and_epochs_never_mix():
+    corpus = corpus_from_lines(["a b c d e f g h", "i j k l m"] * 5)
+    keep = tf.constant(keep_probabilities(corpus["counts"], 0.0))
+    data = iter(skipgram_dataset(corpus, batch_size=7, window=2, subsample=0.0, seed=3, epochs=2))
+    for epoch in range(2):
+        centres, contexts = (p.numpy() for p in epoch_pairs(tf.constant(corpus["train"]),
+                                                            tf.constant(corpus["sentence"]), keep, 2, 3, epoch))
+        whole = len(centres) // 7 * 7
+        batches = [next(data) for _ in range(whole // 7)]  # the partial last batch of the epoch is dropped
+        np.testing.assert_array_equal(np.concatenate([b[0].numpy() for b in batches]), centres[:whole])
+        np.testing.assert_array_equal(np.concatenate([b[1].numpy() for b in batches]), contexts[:whole])
+
+
+def test_analogies_by_3cosadd_against_numpy():
+    corpus = corpus_from_lines(["a b c d e f g"])
+    model = SkipGram(len(corpus["vocabulary"]), dim=3, negatives=2, counts=corpus["counts"],
+                     vocabulary=corpus["vocabulary"], seed=0)
+    ids = corpus["vocabulary"].ids
+    vectors = np.random.RandomState(1).normal(size=(len(corpus["vocabulary"]), 3)).astype(np.float32)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[ids["d"]] = unit[ids["b"]] - unit[ids["a"]] + unit[ids["c"]]  # the first analogy holds exactly
+    model.embedding.embeddings.assign(vectors)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    seen = corpus["counts"] > 0
+    questions = [("a", "b", "c", "d"), ("b", "c", "d", "e"), ("e", "f", "g", "a"), ("a", "b", "zebra", "c")]
+    expected = []
+    for q in questions[:3]:
+        i = [ids[w] for w in q]
+        score = unit @ (unit[i[1]] - unit[i[0]] + unit[i[2]])
+        score[[i[0], i[1], i[2]]] = -np.inf
+        score[~seen] = -np.inf  # <unk> and <eos> never occur in this corpus
+        expected.append(np.argmax(score) == i[3])
+    assert expected[0] and not all(expected)
+    result = model.analogy_accuracy(questions)
+    assert result["questions_used"] == 3 and result["out_of_vocabulary_share"] == pytest.approx(0.25)
+    assert result["accuracy"] == pytest.approx(np.mean(expected))
+    with pytest.raises(ValueError, match="none of the 1 analogy questions"):
+        model.analogy_accuracy([("zebra", "a", "b", "c")])

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from zoo.layers.softmax import OUTPUT_LAYERS, output_layer
-from zoo.layers.softmax.samplers import sampler_log_probs
+from zoo.layers.softmax.samplers import alias_table, draw_per_row, sampler_log_probs
 
 V, H, N = 37, 6, 12
 RNG = np.random.RandomState(0)
@@ -224,4 +224,37 @@ def test_negative_sampling_and_one_vs_each_losses_against_numpy():
     assert hit.any()
     margins = s[np.arange(N), t][:, None] - s[:, ids]
     expected = -(V - 1) / 40 * np.sum(np.where(hit, 0.0, -softplus(-margins)), axis=1)
+    np.testing.assert_allclose(layer.loss(HIDDEN, TARGETS, seed).numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_alias_sampler_is_exact_and_each_row_draws_its_own():
+    """Walker's alias table holds Q exactly (the probability of each id, summed over the columns that give it,
+    against Q), and draws from it follow Q (chi-square-sized tolerance) independently per row."""
+    counts = [0.0, 5.0, 50.0, 1.0, 3.0, 100.0, 7.0]
+    q = np.exp(sampler_log_probs("unigram", 7, counts, 0.75).astype(np.float64))
+    accept, alias = alias_table(np.log(np.maximum(q, 1e-30)))
+    mass = accept / 7.0
+    for i in range(7):
+        mass[alias[i]] += (1.0 - accept[i]) / 7.0
+    np.testing.assert_allclose(mass, q, atol=1e-6)
+    ids = draw_per_row(accept, alias, 4000, 10, tf.constant([3, 4])).numpy()
+    share = np.bincount(ids.ravel(), minlength=7) / ids.size
+    assert np.all(np.abs(share - q) <= 4 * np.sqrt(q * (1 - q) / ids.size) + 1e-9), (share, q)
+    assert share[0] == 0.0  # a word never seen is never a negative
+    assert np.mean(ids[:, 0] == ids[:, 1]) < 0.5  # rows and columns are not copies of one draw
+
+
+def test_per_row_negative_sampling_against_numpy():
+    """word2vec's loss: each row's own S negatives (the layer's draws), a negative equal to the target skipped."""
+    softplus = lambda x: np.logaddexp(0.0, x)  # noqa: E731
+    layer = built("negative_sampling", num_sampled=40, per_row=True)
+    seed = tf.constant([5, 6])
+    ids = layer.negatives(N, seed).numpy()
+    assert ids.shape == (N, 40) and len({tuple(row) for row in ids}) == N
+    s = HIDDEN.numpy() @ layer.kernel.numpy().T + layer.bias.numpy()
+    t = TARGETS.numpy()
+    hit = t[:, None] == ids
+    assert hit.any()
+    negatives = np.take_along_axis(s, ids, axis=1)
+    expected = softplus(-s[np.arange(N), t]) + np.sum(np.where(hit, 0.0, softplus(negatives)), axis=1)
     np.testing.assert_allclose(layer.loss(HIDDEN, TARGETS, seed).numpy(), expected, rtol=1e-4, atol=1e-4)

@@ -5,7 +5,8 @@
 For each shipped ``RNNLanguageModel`` (char-rnn-shakespeare, lstm-lm-ptb): its card's measured metric, then
 the continuation of a prompt by greedy decoding, beam search (width 4, with its n-best log-probabilities),
 and sampling at two temperatures and with top-p; for the shipped n-gram model, the exact most probable
-continuation by Viterbi and by A* (with the nodes A* expanded) next to greedy's. No data, no download.
+continuation by Viterbi and by A* (with the nodes A* expanded) next to greedy's; for the shipped skip-gram
+vectors, the nearest neighbours of a few words by cosine. No data, no download.
 """
 import os
 import time
@@ -42,6 +43,21 @@ def show_rnn(name, max_tokens):
     print()
 
 
+NEIGHBOUR_WORDS = ["stock", "president", "monday", "japan", "computer", "million"]
+
+
+def show_skipgram(name, k=6):
+    import tensorflow as tf
+    import zoo
+    model = zoo.load(name, compile=False)
+    print(f"{name}: nearest words by cosine of {model.dim}-dimensional skip-gram vectors")
+    near = model.neighbours(tf.constant(NEIGHBOUR_WORDS), k=k)
+    for word, found, cosine in zip(NEIGHBOUR_WORDS, near["words"].numpy(), near["cosine"].numpy()):
+        shown = ", ".join(f"{w.decode()} {c:.2f}" for w, c in zip(found, cosine))
+        print(f"  {word:10s} {shown}")
+    print()
+
+
 def show_ngram(name, length=40):
     import zoo
     model = zoo.load(name, compile=False)
@@ -67,6 +83,8 @@ def main(max_tokens=120):
             show_rnn(name, max_tokens if "char" in name else max_tokens // 4)
         elif model_class == "NGramLanguageModel":
             show_ngram(name)
+        elif model_class == "SkipGram":
+            show_skipgram(name)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 Same corpus (one sentence a line), window, negatives, dimension, subsampling and epochs as recipes/skipgram_ptb.py;
 prints one JSON line: raw words/s, seconds, the WordSim-353 Spearman correlation over pairs with both words in
-the vocabulary, the out-of-vocabulary share, and the path of WordSim-353 inside the gensim package (the zoo's
-bench reads it from there: it is never vendored).
+the vocabulary, the out-of-vocabulary share, the accuracy on Mikolov et al.'s analogy questions with all four
+words in the vocabulary (3CosAdd, ``evaluate_word_analogies``), and the paths of both files inside the gensim
+package (the zoo's bench reads them from there: they are never vendored).
 
     /work/peers/bin/python bench/peers/word2vec_gensim.py PTB_TRAIN_TXT --epochs 10
 """
@@ -35,9 +36,15 @@ def main():
     seconds = time.perf_counter() - start
     wordsim = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", "wordsim353.tsv")
     pearson, spearman, oov = model.wv.evaluate_word_pairs(wordsim)
+    questions = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", "questions-words.txt")
+    accuracy, sections = model.wv.evaluate_word_analogies(questions)  # questions with a word outside: skipped
+    total = [s for s in sections if s["section"] == "Total accuracy"][0]
     print(json.dumps({"words_per_second": words * args.epochs / seconds, "seconds": seconds, "words": words,
                       "epochs": args.epochs, "wordsim353_spearman": float(spearman[0]),
                       "out_of_vocabulary_percent": float(oov), "wordsim353_path": wordsim,
+                      "analogy_accuracy": float(accuracy),
+                      "analogy_questions_used": len(total["correct"]) + len(total["incorrect"]),
+                      "analogy_questions_path": questions,
                       "gensim": gensim.__version__}))
 
 

@@ -93,14 +93,18 @@ def expected_pairs(corpus, window, subsample):
 
 def skipgram_dataset(corpus, batch_size, window=5, subsample=1e-3, seed=0, first_epoch=0, epochs=1):
     """Batches of (centres (B,), contexts (B,)) over ``epochs`` epochs from ``first_epoch``, repeated without end
-    (``steps_per_epoch`` from ``expected_pairs`` says where an epoch stops)."""
+    (``steps_per_epoch`` from ``expected_pairs`` says where an epoch stops). Each epoch's pairs are cut into
+    whole batches in one reshape (the last, partial batch of an epoch is dropped): batching millions of single
+    pairs in tf.data cost more than the training step itself."""
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
     ids, sentence = tf.constant(corpus["train"]), tf.constant(corpus["sentence"])
     keep = tf.constant(keep_probabilities(corpus["counts"], subsample))
 
     def one_epoch(epoch):
-        return tf.data.Dataset.from_tensor_slices(epoch_pairs(ids, sentence, keep, window, seed, epoch))
+        pairs = epoch_pairs(ids, sentence, keep, window, seed, epoch)
+        whole = tf.shape(pairs[0])[0] // batch_size * batch_size
+        return tf.data.Dataset.from_tensor_slices(tuple(tf.reshape(p[:whole], [-1, batch_size]) for p in pairs))
 
     epochs_data = tf.data.Dataset.range(first_epoch, max(epochs, first_epoch + 1)).repeat()
-    return epochs_data.flat_map(one_epoch).batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return epochs_data.flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)

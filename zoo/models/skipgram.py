@@ -3,12 +3,15 @@ words and phrases and their compositionality", NeurIPS 2013), a Keras model trai
 
 Each (centre, context) pair of ``zoo.data.skipgram`` costs -log sigma(u_context . v_centre) - sum_k
 log sigma(-u_k . v_centre) over k negatives from unigram^0.75: the ``NegativeSampling`` output layer of
-``zoo.layers.softmax`` (one shared draw of k negatives per batch, as TensorFlow's sampled losses do, where
-word2vec draws per pair; and an output bias word2vec lacks, started at zero). Input vectors v start uniform in
-+-0.5 / dim, output vectors u at zero, as word2vec.
+``zoo.layers.softmax``, with k negatives drawn for each pair as word2vec does (``per_row_negatives``; False
+shares one draw of k by the whole batch, as TensorFlow's sampled losses do: cheaper, and worse vectors), and an
+output bias word2vec lacks, started at zero. Input vectors v start uniform in +-0.5 / dim, output vectors u at
+zero, as word2vec. The loss is the mean over a batch's pairs: word2vec's per-pair SGD rate alpha is a rate of
+alpha x B here (``recipes/skipgram_ptb.py``).
 
 Evaluation: Spearman correlation of cosine similarities with human judgements (WordSim-353), with the share of
-pairs out of the vocabulary stated (``similarity_correlation``).
+pairs out of the vocabulary stated (``similarity_correlation``), and the accuracy on Mikolov et al.'s analogy
+questions restricted to the vocabulary (``analogy_accuracy``).
 """
 import keras
 import numpy as np
@@ -27,12 +30,14 @@ class SkipGram(TokenModel, keras.Model):
     """Centre word ids (B,) -> their input vectors (B, dim).
 
     Args: vocab_size V; dim; negatives k; counts: the training frequency of each id (the negatives' unigram
-    distribution; set from the data when None); power of the unigram (0.75); vocabulary; seed.
+    distribution; set from the data when None); power of the unigram (0.75); per_row_negatives: k negatives of
+    each pair's own (True) or shared by the batch; vocabulary; seed.
     """
 
-    def __init__(self, vocab_size, dim=100, negatives=5, counts=None, power=0.75, vocabulary=None, seed=None,
-                 **kwargs):
+    def __init__(self, vocab_size, dim=100, negatives=5, counts=None, power=0.75, per_row_negatives=True,
+                 vocabulary=None, seed=None, **kwargs):
         super().__init__(**kwargs)
+        self.per_row_negatives = bool(per_row_negatives)
         self.vocab_size, self.dim, self.negatives, self.power, self.seed = (int(vocab_size), int(dim), int(negatives),
                                                                             float(power), seed)
         self.counts = None if counts is None else [float(c) for c in counts]
@@ -43,7 +48,8 @@ class SkipGram(TokenModel, keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed, name="negatives")
         counts = self.counts if self.counts is not None else [1.0] * self.vocab_size
         self.output_vectors = NegativeSampling(self.vocab_size, num_sampled=self.negatives, sampler="unigram",
-                                               counts=counts, power=self.power, kernel_initializer="zeros",
+                                               counts=counts, power=self.power, per_row=self.per_row_negatives,
+                                               kernel_initializer="zeros",
                                                name="output_vectors")
         self.embedding.build((None,))
         self.output_vectors.build((None, self.dim))
@@ -119,6 +125,31 @@ class SkipGram(TokenModel, keras.Model):
         return {"spearman": spearman(np.asarray(scores, np.float64)[known], out["cosine"].numpy()[known]),
                 "pairs_used": int(known.sum()), "out_of_vocabulary_share": float(1.0 - known.mean())}
 
+    def analogy_accuracy(self, questions, batch_size=512):
+        """Mikolov et al.'s analogies "a is to b as c is to d" [(a, b, c, d), ...] by 3CosAdd: the answer is the
+        word nearest by cosine to unit(b) - unit(a) + unit(c), the three question words excluded (as word2vec's
+        compute-accuracy and gensim). Only questions whose four words are in the vocabulary count:
+        {"accuracy", "questions_used", "out_of_vocabulary_share"}."""
+        words = [[w.lower() for w in q] for q in questions]
+        ids = self.word_ids(tf.constant([w for q in words for w in q])).numpy().reshape(-1, 4)
+        known = (ids >= 0).all(axis=1)
+        if self.counts is not None:  # words never seen in training keep their random start: not answers
+            known &= (np.asarray(self.counts)[np.maximum(ids, 0)] > 0).all(axis=1)
+        if not known.any():
+            raise ValueError(f"none of the {len(questions)} analogy questions has all four words in the vocabulary")
+        vectors, used, correct = self.vectors(), ids[known], 0
+        for start in range(0, len(used), batch_size):
+            a, b, c, d = (used[start:start + batch_size, i] for i in range(4))
+            query = tf.gather(vectors, b) - tf.gather(vectors, a) + tf.gather(vectors, c)
+            cosine = tf.matmul(query, vectors, transpose_b=True).numpy()
+            rows = np.arange(len(a))
+            cosine[rows, a] = cosine[rows, b] = cosine[rows, c] = -np.inf
+            if self.counts is not None:
+                cosine[:, np.asarray(self.counts) <= 0] = -np.inf
+            correct += int(np.sum(np.argmax(cosine, axis=1) == d))
+        return {"accuracy": correct / len(used), "questions_used": int(len(used)),
+                "out_of_vocabulary_share": float(1.0 - known.mean())}
+
     def save_word2vec(self, path):
         """The input vectors as a word2vec text file: "V dim" then "word v1 ... v_dim" a line."""
         vectors = self.embedding.embeddings.numpy()
@@ -148,7 +179,8 @@ class SkipGram(TokenModel, keras.Model):
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim, "negatives": self.negatives,
-                "counts": self.counts, "power": self.power, "vocabulary": self.vocabulary_config(), "seed": self.seed}
+                "counts": self.counts, "power": self.power, "per_row_negatives": self.per_row_negatives,
+                "vocabulary": self.vocabulary_config(), "seed": self.seed}
 
 
 def spearman(a, b):

@@ -14,6 +14,7 @@ from zoo.storage import check_weights_dtype
 from zoo.paths import REPO_ROOT
 
 RECIPES_DIR = REPO_ROOT / "recipes"
+LEARNING_RATE_DECAYS = (None, "linear")
 
 
 @dataclasses.dataclass
@@ -26,6 +27,8 @@ class Recipe:
         (``zoo.training.run.aggressive_callback``).
     data: {"loader": key of ``zoo.data.DATASETS``, "args": its keyword arguments, "layout": "rows" (default)
         or "stream" with "seq_len" (token streams for stateful TBPTT, see ``zoo.training.run.make_pipelines``)}.
+    learning_rate_decay: None (constant, or ``lr_plateau``'s), or "linear": from ``learning_rate`` at the first step
+        to 1e-4 of it at the run's last (word2vec's schedule; ``zoo.training.run.make_optimizer``).
     optimizer: {"class_name": a Keras optimizer, "config": its arguments but the learning rate}; Adam if None.
     monitor / monitor_mode: the validation metric that picks the best epoch.
     kl_schedule: a ``zoo.objectives.schedule_from_config`` dict, or None for beta = 1.
@@ -49,6 +52,7 @@ class Recipe:
     batch_size: int = 100
     epochs: int = 100
     learning_rate: float = 1e-3
+    learning_rate_decay: Optional[str] = None
     optimizer: Optional[dict] = None
     lr_plateau: Optional[dict] = None
     early_stopping_patience: Optional[int] = None
@@ -73,6 +77,9 @@ class Recipe:
                              "of different KL weights across epochs (the annealed loss rises as the weight grows, "
                              "so the first epoch would look best); monitor 'val_elbo' with monitor_mode 'max'")
         check_weights_dtype(self.weights_dtype)
+        if self.learning_rate_decay not in LEARNING_RATE_DECAYS:
+            raise ValueError(f"recipe {self.name}: learning_rate_decay must be one of {LEARNING_RATE_DECAYS}, "
+                             f"got {self.learning_rate_decay!r}")
         if self.reinitialize and not self.init_from:
             raise ValueError(f"recipe {self.name}: reinitialize={list(self.reinitialize)} re-draws layers after loading "
                              "init_from, but init_from is None (every layer is freshly drawn already); set both or "

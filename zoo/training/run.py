@@ -102,12 +102,18 @@ def example_inputs(recipe, splits):
     return tf.constant(splits["train"][: recipe.batch_size], tf.float32)
 
 
-def make_optimizer(recipe):
+def make_optimizer(recipe, total_steps=None):
     """``recipe.optimizer`` ({"class_name", "config"}, e.g. SGD with gradient clipping) at the recipe's
-    learning rate; Adam by default."""
+    learning rate; Adam by default. ``learning_rate_decay`` "linear" decays it over ``total_steps`` to 1e-4 of
+    its start (word2vec's ``min_alpha``), a function of the optimizer's step count, so a resumed run goes on
+    where it stopped."""
     spec = recipe.optimizer or {"class_name": "Adam", "config": {}}
+    rate = recipe.learning_rate
+    if recipe.learning_rate_decay == "linear":
+        rate = keras.optimizers.schedules.PolynomialDecay(rate, decay_steps=max(int(total_steps), 1),
+                                                          end_learning_rate=rate * 1e-4, power=1.0)
     return keras.optimizers.get({"class_name": spec["class_name"],
-                                 "config": {**spec.get("config", {}), "learning_rate": recipe.learning_rate}})
+                                 "config": {**spec.get("config", {}), "learning_rate": rate}})
 
 
 def build_model(recipe, example_batch, splits=None):
@@ -277,7 +283,7 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
                              f"{model.distribution_unsupported}")
         if hasattr(model, "prepare_for_data") and not recipe.init_from:  # optional hook: vocabulary, data-based init
             model.prepare_for_data(splits)
-        model.compile(optimizer=make_optimizer(recipe), jit_compile=recipe.jit_compile,
+        model.compile(optimizer=make_optimizer(recipe, steps * recipe.epochs), jit_compile=recipe.jit_compile,
                       steps_per_execution=steps_per_execution)
         if multi_worker:
             rank_one_metrics(model)

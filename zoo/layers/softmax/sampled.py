@@ -7,14 +7,15 @@
   Delta(w) = s(w) - log(k Q(w)), with the logits s taken as self-normalised log-probabilities;
   -log sigma(Delta(target)) - sum_noise log sigma(-Delta(noise)); accidental hits removed;
 * ``NegativeSampling`` (Mikolov et al. 2013): NCE without the correction:
-  -log sigma(s(target)) - sum_neg log sigma(-s(neg)); unigram^0.75 negatives by default;
+  -log sigma(s(target)) - sum_neg log sigma(-s(neg)); unigram^0.75 negatives by default, shared by the batch
+  or drawn for each row (``per_row``, as word2vec);
 * ``OneVsEach`` (Titsias 2016): the bound log p(y|h) >= sum_{k != y} log sigma(s(y) - s(k)); its unbiased
   estimator from S uniform draws scales the sampled sum by (V - 1) / S (the exact bound: ``one_vs_each_bound``).
 """
 import tensorflow as tf
 
 from zoo.layers.softmax.full import FullSoftmax
-from zoo.layers.softmax.samplers import draw, sampler_log_probs
+from zoo.layers.softmax.samplers import alias_table, draw, draw_per_row, sampler_log_probs
 
 
 class _Sampled(FullSoftmax):
@@ -62,17 +63,41 @@ class NCE(_Sampled):
 
 
 class NegativeSampling(_Sampled):
+    """``per_row`` False: one draw of S negatives shared by the batch; True: S negatives of each row's own
+    (word2vec's), by the alias method (``samplers.draw_per_row``). A negative equal to the row's target is
+    skipped, as word2vec skips it."""
     default_sampler = "unigram"
 
-    def __init__(self, vocab_size, num_sampled=5, **kwargs):
+    def __init__(self, vocab_size, num_sampled=5, per_row=False, **kwargs):
         super().__init__(vocab_size, num_sampled=num_sampled, **kwargs)
+        self.per_row = bool(per_row)
+        self._alias = alias_table(self.log_q.numpy())  # numpy arrays: constants of whichever graph reads them
+
+    def set_counts(self, counts):
+        super().set_counts(counts)
+        self._alias = alias_table(self.log_q.numpy())
+
+    def negatives(self, rows, seed):
+        """(rows, S) int32 negatives of each row (``per_row``), or (S,) shared by all rows."""
+        seed = tf.convert_to_tensor(seed if seed is not None else [0, 0])
+        if not self.per_row:
+            return self.samples(seed)[0]
+        return draw_per_row(*self._alias, rows, self.num_sampled, seed)
 
     def loss(self, hidden, targets, seed=None):
         targets = self.check_targets(targets)
-        ids, _ = self.samples(seed)
-        hit = tf.cast(tf.equal(targets[:, None], ids[None, :]), tf.float32)
+        ids = self.negatives(tf.shape(targets)[0], seed)
+        if self.per_row:
+            logits = (tf.einsum("nh,nsh->ns", hidden, tf.gather(self.kernel, ids)) + tf.gather(self.bias, ids))
+            hit = tf.cast(tf.equal(targets[:, None], ids), tf.float32)
+        else:
+            logits = self.candidate_logits(hidden, ids)
+            hit = tf.cast(tf.equal(targets[:, None], ids[None, :]), tf.float32)
         return (tf.math.softplus(-self.target_logits(hidden, targets))
-                + tf.reduce_sum((1.0 - hit) * tf.math.softplus(self.candidate_logits(hidden, ids)), axis=1))
+                + tf.reduce_sum((1.0 - hit) * tf.math.softplus(logits), axis=1))
+
+    def get_config(self):
+        return {**super().get_config(), "per_row": self.per_row}
 
 
 class OneVsEach(_Sampled):

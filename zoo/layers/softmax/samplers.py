@@ -7,6 +7,11 @@ replacement, and the expected count of each id in a draw (S Q(w)), whose log the
 * ``unigram`` with a power: Q(w) proportional to count(w)^power (0.75 for word2vec's negatives, Mikolov et al.
   2013); ``counts`` are the training frequencies;
 * ``uniform``.
+
+``draw`` makes one shared draw for a batch (TensorFlow's sampled losses); ``draw_per_row`` gives every row its
+own draws (word2vec's negatives), by Walker's alias method (Walker 1977; Vose 1991): an exact sample in O(1) per
+draw from a (V,) probability and a (V,) alias table built once (``alias_table``), two uniform draws each, core
+ops only (``tf.random.stateless_categorical`` costs O(V) per draw).
 """
 import numpy as np
 import tensorflow as tf
@@ -42,3 +47,29 @@ def draw(log_q, num_sampled, seed):
 
 def expected_log_count(log_q, ids, num_sampled):
     return tf.gather(log_q, ids) + tf.math.log(float(num_sampled))
+
+
+def alias_table(log_q):
+    """Walker's alias table of Q (Vose's construction): (accept float32 (V,), alias int32 (V,)); a draw picks a
+    column i uniformly and keeps i with probability accept[i], else takes alias[i]."""
+    q = np.exp(np.asarray(log_q, np.float64))
+    v = len(q)
+    scaled = q / q.sum() * v
+    accept, alias = np.ones(v, np.float64), np.arange(v, dtype=np.int32)
+    small = [i for i in range(v) if scaled[i] < 1.0]
+    large = [i for i in range(v) if scaled[i] >= 1.0]
+    while small and large:
+        s, l = small.pop(), large.pop()
+        accept[s], alias[s] = scaled[s], l
+        scaled[l] -= 1.0 - scaled[s]
+        (small if scaled[l] < 1.0 else large).append(l)
+    return accept.astype(np.float32), alias  # what is left (rounding) keeps its own column: accept 1
+
+
+def draw_per_row(accept, alias, rows, num_sampled, seed):
+    """(rows, num_sampled) int32 ids, each drawn from Q independently (``alias_table``'s arrays)."""
+    seed = tf.convert_to_tensor(seed)
+    shape = tf.stack([rows, num_sampled])
+    column = tf.random.stateless_uniform(shape, seed, maxval=tf.shape(accept)[0], dtype=tf.int32)
+    coin = tf.random.stateless_uniform(shape, seed + 1)
+    return tf.where(coin < tf.gather(accept, column), column, tf.gather(alias, column))
