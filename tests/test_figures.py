@@ -149,3 +149,27 @@ def test_no_figure_without_a_record():
         for line in text.splitlines():
             if "count trigram" in line and "2.056" in line:
                 assert "not kept in a record" in line
+
+
+def test_the_skipgram_figures_are_its_bench_record():
+    """The README's skip-gram row and docs/large_vocabularies.md's table against bench/results/skipgram.json."""
+    bench = record("bench/results/skipgram.json")
+    ours, peer = bench["zoo"], bench["gensim"]
+    readme = next(line for line in (REPO_ROOT / "README.md").read_text().splitlines()
+                  if line.startswith("| Skip-gram"))
+    expected = {f"{ours['wordsim353']['spearman']:.3f}", f"{peer['wordsim353_spearman']:.3f}",
+                f"{100 * ours['wordsim353']['out_of_vocabulary_share']:.1f}%",
+                f"{100 * ours['analogies']['accuracy']:.1f}%", f"{100 * peer['analogy_accuracy']:.1f}%",
+                f"{bench['speed_ratio_zoo_over_gensim']:.2f}x"}
+    assert all(figure in readme for figure in expected), (expected, readme)
+    docs = (REPO_ROOT / "docs/large_vocabularies.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in docs.splitlines() if line.startswith("| zoo `skipgram")
+            or line.startswith("| gensim")}
+    for label, side, spearman, accuracy in (("zoo `skipgram-ptb`", ours, ours["wordsim353"]["spearman"],
+                                             ours["analogies"]["accuracy"]),
+                                            ("gensim 4.4", peer, peer["wordsim353_spearman"],
+                                             peer["analogy_accuracy"])):
+        assert {f"{spearman:.3f}", f"{100 * accuracy:.1f}%", f"{side['seconds']:.1f} s",
+                f"{side['words_per_second']:,.0f}"} <= set(c.strip().strip("*") for c in rows[label].split("|"))
+    assert ours["analogies"]["questions_used"] == peer["analogy_questions_used"] == 4716
+    assert f"{bench['speed_ratio_zoo_over_gensim']:.2f}x" in docs
