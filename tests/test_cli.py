@@ -1,7 +1,34 @@
 """The ``zoo`` command line."""
 import json
 
+import numpy as np
+import pytest
+
 from zoo.cli import main
+
+
+def png_cells(path, rows, columns, image_shape=(28, 28)):
+    """The images of a ``save_grid`` PNG read back: (rows * columns, H * W) darkness in [0, 1] (the grid is drawn
+    with gray_r, so darkness = 1 - gray), sampled at the centre of every canvas pixel. The canvas is located by
+    its frame: the 1-pixel borders of the grid's cells have value 1 (black), so its outer lines are the first and
+    last of the columns, then rows, that are as dark as the darkest (the title above it is not)."""
+    import matplotlib.image
+    darkness = 1.0 - matplotlib.image.imread(path)[..., 0].astype(np.float64)
+    dark = darkness > 0.9
+    frame_cols = np.nonzero(dark.sum(0) >= 0.95 * dark.sum(0).max())[0]        # the frame's vertical lines
+    left, right = frame_cols[0], frame_cols[-1] + 1
+    inside = dark[:, left:right].sum(1)
+    frame_rows = np.nonzero(inside >= 0.95 * inside.max())[0]                   # and its horizontal ones
+    top, bottom = frame_rows[0], frame_rows[-1] + 1
+    cell_h, cell_w = image_shape[0] + 2, image_shape[1] + 2
+    scale_y, scale_x = (bottom - top) / (rows * cell_h), (right - left) / (columns * cell_w)
+    cells = []
+    for r in range(rows):
+        for c in range(columns):
+            ys = top + ((r * cell_h + 1 + np.arange(image_shape[0]) + 0.5) * scale_y).astype(int)
+            xs = left + ((c * cell_w + 1 + np.arange(image_shape[1]) + 0.5) * scale_x).astype(int)
+            cells.append(darkness[np.ix_(ys, xs)].reshape(-1))
+    return np.stack(cells)
 
 
 def test_list(capsys):
@@ -18,8 +45,23 @@ def test_train_toy_then_evaluate_sample_export(tiny_data_dir, tmp_path, zoo_home
     assert main(["evaluate", "vae-binarized-mnist", "--limit", "5", "--num-samples", "3"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["examples"] == 5 and metrics["importance_samples"] == 3
+    # Issue 18: the printed NLL and ELBO are the Keras model's on the first 5 test rows with k = 3, and not
+    # those of other rows or another k.
+    import zoo
+    from zoo.data import DATASETS
+    model = zoo.load("vae-binarized-mnist", compile=False)
+    test = DATASETS["binarized_mnist"].load()["test"]
+    expected = model.measure(test[:5], num_samples=3)
+    assert metrics["nll"] == pytest.approx(expected["nll"], rel=1e-6)
+    assert metrics["elbo"] == pytest.approx(expected["elbo"], rel=1e-6)
+    assert abs(metrics["nll"] - model.measure(test[5:10], num_samples=3)["nll"]) > 1e-3
+    assert abs(metrics["nll"] - model.measure(test[:5], num_samples=50)["nll"]) > 1e-3
     assert main(["sample", "vae-binarized-mnist", "--num", "4", "--output", str(tmp_path / "s.png")]) == 0
-    assert (tmp_path / "s.png").stat().st_size > 0
+    # the PNG's pixels are the model's samples for seed 0 (pixel probabilities, 2 x 2 grid), not seed 1's
+    images = model.sample(4, seed=0).numpy()
+    drawn = png_cells(tmp_path / "s.png", 2, 2)
+    assert np.abs(drawn - images).max() < 0.02, np.abs(drawn - images).max()
+    assert np.abs(drawn - model.sample(4, seed=1).numpy()).max() > 0.04  # the toy model varies little
     assert main(["export", "vae-binarized-mnist", "--version", "2"]) == 0
     assert (models / "vae-binarized-mnist" / "2" / "saved_model.pb").exists()
 

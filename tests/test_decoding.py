@@ -163,6 +163,24 @@ def test_greedy_freezes_rows_after_eos():
     np.testing.assert_array_equal(unfrozen.tokens, [[0, 1, 2]])
 
 
+def test_greedy_stops_at_the_step_limit_with_padding():
+    """Issue 18: ``limit`` (a serving request's max_tokens) stops the loop after min(T, limit) steps; later columns
+    are padding with log-prob 0 and lengths count the generated tokens only; with or without eos_id."""
+    model = Markov(np.random.RandomState(0).randn(6, 6) * 2)
+    full = greedy(model.step_fn, tf.constant([0, 3]), (), 7)
+    for eos_id, pad in ((None, 0), (5, 5)):
+        limited = eager_and_graph(lambda: greedy(model.step_fn, tf.constant([0, 3]), (), 7, eos_id=eos_id,
+                                                 limit=tf.constant(3)))
+        reference = greedy(model.step_fn, tf.constant([0, 3]), (), 3, eos_id=eos_id)
+        np.testing.assert_array_equal(limited.tokens[:, :3], reference.tokens)
+        np.testing.assert_array_equal(limited.tokens[:, 3:], np.full((2, 4), pad))
+        np.testing.assert_allclose(limited.log_probs[:, :3], reference.log_probs, **TOL)
+        np.testing.assert_array_equal(limited.log_probs[:, 3:], np.zeros((2, 4)))
+        np.testing.assert_array_equal(limited.lengths, reference.lengths)
+    np.testing.assert_array_equal(greedy(model.step_fn, tf.constant([0, 3]), (), 7, limit=tf.constant(10)).tokens,
+                                  full.tokens)
+
+
 # ---------------------------------------------------------------------------------------------- filters
 
 def test_filter_top_k_exact():
@@ -633,6 +651,36 @@ def test_astar_overflow_is_flagged_and_still_returns_a_valid_sequence():
         if bool(small.exact):
             np.testing.assert_allclose(small.log_prob, best.log_prob, **TOL)
         assert float(small.log_prob) <= float(best.log_prob) + 1e-6
+
+
+def test_astar_minimal_frontier_with_the_exact_heuristic_keeps_the_optimum_and_certifies_it():
+    """Issue 18: with h the exact cost-to-go (lookahead >= T) the optimal path's child has the smallest f of every
+    expansion, so a frontier of only V slots that evicts its worst nodes keeps it: the result is Viterbi's and is
+    certified exact (every node lost has f >= the optimum), on several flat random tables with and without EOS."""
+    vocab, length = 4, 6
+    for seed in range(4):
+        table = random_table(vocab, 1, seed=seed, scale=0.3)
+        for eos_id in (None, 0):
+            best = viterbi(table, [1], length, 1, eos_id=eos_id)
+            small = ASTAR(tf.constant(table), tf.constant([1]), length, 1, eos_id=eos_id, capacity=vocab,
+                          heuristic="lookahead", lookahead=length)
+            assert bool(small.exact), (seed, eos_id)
+            np.testing.assert_allclose(small.log_prob, best.log_prob, **TOL)
+            np.testing.assert_array_equal(small.tokens, best.tokens)
+
+
+def test_astar_full_frontier_evicts_its_worst_node_and_still_certifies_the_optimum():
+    """Issue 18: uniform-cost search (h = 0) with 8 slots on two random tables (V = 4, T = 6) where the frontier
+    fills up: a child better than the worst alive node replaces it, so the optimum is kept and certified (checked
+    against Viterbi). A frontier that dropped such children instead loses a node cheaper than the optimum and
+    cannot certify the result."""
+    for seed in (3, 7):
+        table = random_table(4, 1, seed=seed, scale=1.0)
+        best = viterbi(table, [1], 6, 1)
+        small = ASTAR(tf.constant(table), tf.constant([1]), 6, 1, capacity=8, heuristic="zero")
+        assert bool(small.exact), seed
+        np.testing.assert_allclose(small.log_prob, best.log_prob, **TOL)
+        np.testing.assert_array_equal(small.tokens, best.tokens)
 
 
 # ---------------------------------------------------------------------------------------------- SavedModel

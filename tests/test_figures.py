@@ -173,3 +173,28 @@ def test_the_skipgram_figures_are_its_bench_record():
                 f"{side['words_per_second']:,.0f}"} <= set(c.strip().strip("*") for c in rows[label].split("|"))
     assert ours["analogies"]["questions_used"] == peer["analogy_questions_used"] == 4716
     assert f"{bench['speed_ratio_zoo_over_gensim']:.2f}x" in docs
+
+
+def test_the_mutation_table_is_its_record():
+    """docs/testing.md's mutation table (per file: mutants, killed, equivalent; and the total) against
+    bench/results/mutation.json, and every equivalent mutant named in the doc with its reason."""
+    record = json.loads((REPO_ROOT / "bench/results/mutation.json").read_text())
+    expected = {}
+    for row in record["mutants"].values():
+        counts = expected.setdefault(f"`{row['file']}`", [0, 0, 0])
+        counts[0] += 1
+        counts[1] += int(row["outcome"] == "killed" and not row.get("equivalent"))
+        counts[2] += int(bool(row.get("equivalent")))
+    totals = record["counts"]
+    expected["all"] = [totals["total"], totals["killed"], totals["equivalent"]]
+    text = (REPO_ROOT / "docs/testing.md").read_text()
+    table = text.split("| file | mutants | killed | equivalent |", 1)[1].split("\n\n", 1)[0]
+    stated = {}
+    for line in table.strip().splitlines()[1:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        stated[cells[0]] = [int(c) for c in cells[1:]]
+    assert stated == expected
+    assert totals["survived"] == 0 and totals["not_applied"] == 0
+    for name, row in record["mutants"].items():
+        if row.get("equivalent"):
+            assert f"`{name}`" in text, f"equivalent mutant {name} is not explained in docs/testing.md"

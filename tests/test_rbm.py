@@ -100,6 +100,28 @@ def test_log_mean_interval_is_stable_for_huge_weights():
     assert mean == pytest.approx(1000.0 + np.log(2.0)) and lower == -np.inf and np.isfinite(upper)
 
 
+def test_log_mean_interval_is_the_mean_plus_minus_three_standard_errors():
+    """Issue 18: against the direct formula on moderate weights: log r and log(r -+ 3 s / sqrt(M)), s the sample
+    standard deviation (ddof 1) of the weights."""
+    log_w = np.random.RandomState(0).normal(2.0, 0.4, size=(3, 50))
+    mean, lower, upper = log_mean_with_interval(log_w)
+    w = np.exp(log_w)
+    r, se = w.mean(1), w.std(1, ddof=1) / np.sqrt(50)
+    np.testing.assert_allclose(mean, np.log(r), rtol=1e-12)
+    np.testing.assert_allclose(lower, np.log(r - 3 * se), rtol=1e-12)
+    np.testing.assert_allclose(upper, np.log(r + 3 * se), rtol=1e-12)
+
+
+def test_exact_log_z_of_a_tiny_rbm_is_the_sum_over_every_joint_state():
+    """exact_log_partition (the AIS tests' reference) against the sum of exp(b.v + c.h + v W h) over all 2^3 x 2^2
+    joint states."""
+    model = random_rbm(3, 2, 1.0, seed=4)
+    w, b, c = (p.numpy().astype(np.float64) for p in (model.kernel, model.visible_bias, model.hidden_bias))
+    total = sum(np.exp(b @ v + c @ h + v @ w @ h) for v in itertools.product([0.0, 1.0], repeat=3)
+                for h in itertools.product([0.0, 1.0], repeat=2) for v, h in [(np.array(v), np.array(h))])
+    assert model.exact_log_partition() == pytest.approx(np.log(total), rel=1e-6)
+
+
 @pytest.mark.parametrize("scale", [0.5, 1.0])
 def test_ais_is_within_its_interval_of_the_exact_log_z(scale):
     model = random_rbm(20, 10, scale, seed=2)
@@ -109,6 +131,22 @@ def test_ais_is_within_its_interval_of_the_exact_log_z(scale):
     assert abs(estimate.log_z - exact) < 0.1
     np.testing.assert_allclose(model.log_partition.numpy(), [estimate.log_z, estimate.lower, estimate.upper],
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("temperatures", [1, 3])
+def test_ais_is_unbiased_in_z_even_with_few_temperatures(temperatures):
+    """Issue 18: E[w] = Z_B / Z_A for any schedule whose transitions leave each intermediate distribution invariant,
+    so with K = 1 or 3 temperatures and 20,000 runs the mean weight is Z within 4 standard errors (a wrong
+    transition, a weight taken after the move, or a base rate missing from p(v | h) shows at this K, where 1,000
+    temperatures hide it). A non-zero base rate, so its annealing matters."""
+    model = random_rbm(6, 3, 1.0, seed=5)
+    model.base_visible.assign(np.random.RandomState(6).normal(0, 1.0, 6).astype(np.float32))
+    exact = model.exact_log_partition()
+    estimate = model.estimate_log_partition(runs=20000, temperatures=temperatures, seed=1)
+    w = np.exp(np.asarray(estimate.log_weights, np.float64) - exact)
+    se = w.std(ddof=1) / np.sqrt(len(w))
+    assert abs(w.mean() - 1.0) < 4 * se, (w.mean(), se)
+    assert se < 0.02
 
 
 def test_ais_of_the_replicated_softmax_matches_the_exact_log_z_per_length():

@@ -66,6 +66,41 @@ def test_the_estimator_is_unbiased_against_enumeration():
     np.testing.assert_allclose(-tape.gradient(encoder_loss, logits), true_gradient, atol=0.06)
 
 
+def test_training_surrogate_against_numpy_with_a_baseline_and_the_variance_floor():
+    """Issue 18: one training call recomputed in numpy: l - b(x) with a non-zero b, the running mean and the
+    running variance of the residual about the new mean (decay 0.8), the advantage divided by max(1, sqrt(v))
+    (v < 1 here: the floor applies), both losses, their gradients, and none from the encoder loss into b."""
+    baseline = NVILBaseline(hidden_units=(), decay=0.8)
+    baseline.build((None, 2))
+    baseline.out.kernel.assign([[0.5], [-1.0]])
+    baseline.out.bias.assign([0.2])
+    baseline.signal_mean.assign(0.3)
+    baseline.signal_var.assign(0.25)
+    features = tf.constant([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [-1.0, 0.5]])
+    signal = tf.constant([1.0, -0.5, 1.5, 0.1])
+    logits = tf.Variable([[0.3, -1.0], [2.0, 0.5], [-0.4, 0.1], [0.0, 1.0]])
+    h = tf.constant([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
+    with tf.GradientTape(persistent=True) as tape:
+        log_q = tfd.Independent(tfd.Bernoulli(logits=logits, dtype=tf.float32), 1).log_prob(h)
+        encoder_loss, baseline_loss = baseline.surrogate(signal, log_q, features, training=True)
+    b = features.numpy() @ np.array([0.5, -1.0]) + 0.2
+    residual = signal.numpy() - b
+    mean = 0.8 * 0.3 + 0.2 * residual.mean()
+    var = 0.8 * 0.25 + 0.2 * np.mean((residual - mean) ** 2)
+    assert var < 1.0
+    advantage = (residual - mean) / max(1.0, np.sqrt(var))
+    np.testing.assert_allclose([float(baseline.signal_mean), float(baseline.signal_var)], [mean, var], rtol=1e-5)
+    np.testing.assert_allclose(float(encoder_loss), -np.mean(advantage * log_q.numpy()), rtol=1e-5)
+    np.testing.assert_allclose(float(baseline_loss), np.mean((residual - mean) ** 2), rtol=1e-5)
+    expected = -(advantage[:, None] * (h.numpy() - tf.sigmoid(logits).numpy())) / 4
+    np.testing.assert_allclose(tape.gradient(encoder_loss, logits), expected, rtol=1e-5, atol=1e-7)
+    kernel_grad, bias_grad = tape.gradient(baseline_loss, [baseline.out.kernel, baseline.out.bias])
+    np.testing.assert_allclose(bias_grad.numpy(), [np.mean(-2 * (residual - mean))], rtol=1e-5)
+    np.testing.assert_allclose(kernel_grad.numpy()[:, 0], features.numpy().T @ (-2 * (residual - mean)) / 4,
+                               rtol=1e-5)
+    assert all(g is None for g in tape.gradient(encoder_loss, [baseline.out.kernel, baseline.out.bias]))
+
+
 @pytest.fixture(scope="module")
 def toy_counts():
     rng = np.random.RandomState(0)
