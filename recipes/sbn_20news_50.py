@@ -4,8 +4,11 @@ row of the NVDM table (Miao et al. 2016, Table 1: perplexity 909).
     zoo train sbn_20news_50
 
 The same data, encoder (500 units over log(1 + counts)), decoder (softmax over the 2,000 words, bias started at
-the log unigram frequencies) and per-document perplexity as the NVDM recipes; NVIL's baseline MLP of 100 units.
-Goal: perplexity <= 909 (the paper's). Not trained yet: this recipe has run only at toy size (issue 13).
+the log unigram frequencies) and per-document perplexity as the NVDM recipes; NVIL's baseline MLP of 100 units,
+predicting the learning signal per word of the document (``SBN(baseline_per_word=True)``, the default).
+Goal: perplexity <= 909 (the paper's). Measured (``zoo train sbn_20news_50``, the 10-minute budget, 283 epochs,
+best at the last): 879.5, importance-sampled (k=500) 814.9 on all 7,505 test documents: goal met. With the
+baseline per document (Mnih & Gregor's form) the bound stalled after epoch 2 at 1,239.5 (docs/documents.md).
 """
 from zoo.training import Recipe
 

@@ -198,3 +198,15 @@ def test_the_mutation_table_is_its_record():
     for name, row in record["mutants"].items():
         if row.get("equivalent"):
             assert f"`{name}`" in text, f"equivalent mutant {name} is not explained in docs/testing.md"
+
+
+def test_the_nvil_variance_table_is_its_bench_record():
+    variants = record("bench/results/nvil_variance.json")["variants"]
+    text = (REPO_ROOT / "docs/documents.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "RMS advantage" not in line
+            and any(key in line for key in ("REINFORCE", "running mean c", "per document, l", "per word, N_d"))]
+    assert len(rows) == 4
+    for row, name in zip(rows, ["none", "running mean", "baseline per document", "baseline per word"]):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert float(cells[1]) == pytest.approx(variants[name]["variance_relative_to_none"], rel=5e-3)
+        assert cells[2] == f"{variants[name]['rms_advantage']:.1f}"

@@ -5,10 +5,12 @@ Generative story: h in {0, 1}^D with a factorised Bernoulli prior (learned logit
 softmax(R h + b), as NVDM's decoder (``BagOfWordsLikelihood``). Inference: q(h | d) = prod_j Bernoulli(h_j;
 sigma(MLP(d))). h is discrete, so the encoder learns by the score-function estimator with NVIL's variance
 reductions (``zoo.objectives.score_function.NVILBaseline``: an input-dependent baseline over log(1 + counts),
-centring and scaling); the decoder and the prior by the gradient of log p(d, h).
+here predicting the signal per word of the document, centring and scaling); the decoder and the prior by the
+gradient of log p(d, h).
 
 Evaluation is NVDM's (``measure``): per-document perplexity from the ELBO (analytic KL between Bernoulli products)
-and from the shared importance-sampled estimator. Not trained yet (issue 13): no measured number.
+and from the shared importance-sampled estimator. Measured (recipes/sbn_20news_50.py, fdarn_20news_50.py): SBN-50
+879.5 and fDARN-50 909.4 per-document test perplexity, against the NVDM table's 909 and 917 (docs/documents.md).
 """
 import keras
 import numpy as np
@@ -30,15 +32,19 @@ class SBN(NVDM):
     """Word counts (B, V) -> logits (B, D) of q(h | d).
 
     Args (beyond ``NVDM``'s encoder and vocabulary ones): latent_dim D (50 in the paper's table);
-    baseline_units: widths of NVIL's baseline MLP; nvil_decay: of its running mean and variance.
+    baseline_units: widths of NVIL's baseline MLP; nvil_decay: of its running mean and variance;
+    baseline_per_word: the baseline and running mean predict the learning signal per word of the document
+    (``NVILBaseline.surrogate``'s scale), True by default; False: per document, as Mnih & Gregor's.
     """
 
     encode_doc = "bag of words (B, V) counts -> probs and logits of the Bernoulli q(h|d)"
 
-    def __init__(self, vocab_size=2000, latent_dim=50, baseline_units=(100,), nvil_decay=0.9, **kwargs):
+    def __init__(self, vocab_size=2000, latent_dim=50, baseline_units=(100,), nvil_decay=0.9, baseline_per_word=True,
+                 **kwargs):
         kwargs.pop("analytic_kl", None)
         super().__init__(vocab_size=vocab_size, latent_dim=latent_dim, analytic_kl=True, **kwargs)
         self.baseline_units, self.nvil_decay = tuple(int(u) for u in baseline_units), float(nvil_decay)
+        self.baseline_per_word = bool(baseline_per_word)
         self.posterior_head = keras.layers.Dense(self.latent_dim, name="posterior_logits")
         self.baseline = NVILBaseline(self.baseline_units, self.nvil_decay, name="nvil_baseline")
 
@@ -63,9 +69,10 @@ class SBN(NVDM):
         h = tf.stop_gradient(posterior.sample(seed=step_seed(self)))
         log_px_h = self.likelihood(h).log_prob(x)
         log_prior, log_q = prior.log_prob(h), posterior.log_prob(h)
+        counts = tf.convert_to_tensor(x, tf.float32)
+        words = tf.maximum(tf.reduce_sum(counts, axis=-1), 1.0) if self.baseline_per_word else None
         encoder_loss, baseline_loss = self.baseline.surrogate(log_px_h + log_prior - log_q, log_q,
-                                                              tf.math.log1p(tf.convert_to_tensor(x, tf.float32)),
-                                                              training=training)
+                                                              tf.math.log1p(counts), training=training, scale=words)
         loss = per_replica_loss(-tf.reduce_mean(log_px_h + log_prior) + encoder_loss + baseline_loss)
         kl = kl_term(posterior, prior, h)  # analytic for SBN; at the sample for fDARN
         terms = {"reconstruction": log_px_h, "kl": kl, "elbo": log_px_h - kl}
@@ -84,7 +91,8 @@ class SBN(NVDM):
         return {"probs": tf.sigmoid(logits), "logits": logits}
 
     def get_config(self):
-        config = {**super().get_config(), "baseline_units": self.baseline_units, "nvil_decay": self.nvil_decay}
+        config = {**super().get_config(), "baseline_units": self.baseline_units, "nvil_decay": self.nvil_decay,
+                  "baseline_per_word": self.baseline_per_word}
         config.pop("analytic_kl", None)
         return config
 

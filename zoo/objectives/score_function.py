@@ -8,7 +8,10 @@ minimise E[(l - b(x) - c)^2]) and a running mean c, and divides by a running sta
     A = (l - b(x) - c) / max(1, sqrt(v))        encoder surrogate: -mean(stop_gradient(A) * log q(h | x))
 
 ``NVILBaseline`` holds b, c and v; ``surrogate`` returns the encoder's and the baseline's losses, whose gradients
-are the estimator's. Used by ``zoo.models.sbn`` (SBN and fDARN document models).
+are the estimator's. With a per-example ``scale`` s (a document's length in words), b and c are per unit of it:
+A = s (l / s - b(x) - c) / max(1, sqrt(v)). A document's signal is about its length times its nats per word, so
+a baseline that must learn the length itself (hundreds to thousands of nats) lags far behind; per word, c alone
+removes most of the spread at once. Used by ``zoo.models.sbn`` (SBN and fDARN document models).
 """
 import keras
 import tensorflow as tf
@@ -38,18 +41,18 @@ class NVILBaseline(keras.layers.Layer):
         h = self.net(features) if self.net is not None else features
         return tf.squeeze(self.out(h), axis=-1)
 
-    def surrogate(self, signal, log_q, features, training=True):
-        """signal l (B,), log q(h | x) (B,), baseline features (B, F) -> (encoder loss, baseline loss), scalars;
-        with ``training`` the running statistics move."""
+    def surrogate(self, signal, log_q, features, training=True, scale=None):
+        """signal l (B,), log q(h | x) (B,), baseline features (B, F), optional scale s (B,) > 0 -> (encoder loss,
+        baseline loss), scalars; with ``training`` the running statistics move. Without ``scale``, s = 1."""
         signal = tf.stop_gradient(signal)
-        baseline = self(features)
-        residual = signal - baseline  # l - b(x)
+        scale = tf.ones_like(signal) if scale is None else tf.stop_gradient(tf.cast(scale, signal.dtype))
+        residual = signal / scale - self(features)  # per unit: l / s - b(x)
         if training:
             d = self.decay
             self.signal_mean.assign(d * self.signal_mean + (1 - d) * tf.reduce_mean(tf.stop_gradient(residual)))
-            centred_now = tf.stop_gradient(residual) - self.signal_mean
+            centred_now = scale * (tf.stop_gradient(residual) - self.signal_mean)
             self.signal_var.assign(d * self.signal_var + (1 - d) * tf.reduce_mean(tf.square(centred_now)))
-        centred = residual - self.signal_mean
+        centred = scale * (residual - self.signal_mean)  # l - s (b(x) + c)
         advantage = tf.stop_gradient(centred / tf.maximum(1.0, tf.sqrt(self.signal_var)))
         return -tf.reduce_mean(advantage * log_q), tf.reduce_mean(tf.square(centred))
 
