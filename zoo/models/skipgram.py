@@ -4,7 +4,7 @@ words and phrases and their compositionality", NeurIPS 2013), a Keras model trai
 Each (centre, context) pair of ``zoo.data.skipgram`` costs -log sigma(u_context . v_centre) - sum_k
 log sigma(-u_k . v_centre) over k negatives from unigram^0.75: the ``NegativeSampling`` output layer of
 ``zoo.layers.softmax``, with k negatives drawn for each pair as word2vec does (``per_row_negatives``; False
-shares one draw of k by the whole batch, as TensorFlow's sampled losses do: cheaper, and worse vectors), and an
+shares one draw of k by the whole batch, as TensorFlow's sampled losses do, which is cheaper), and an
 output bias word2vec lacks, started at zero. Input vectors v start uniform in +-0.5 / dim, output vectors u at
 zero, as word2vec. The loss is the mean over a batch's pairs: word2vec's per-pair SGD rate alpha is a rate of
 alpha x B here (``recipes/skipgram_ptb.py``).
