@@ -138,14 +138,14 @@ class SkipGram(TokenModel, keras.Model):
         if not known.any():
             raise ValueError(f"none of the {len(questions)} analogy questions has all four words in the vocabulary")
         vectors, used, correct = self.vectors(), ids[known], 0
+        unseen = np.asarray(self.counts) <= 0 if self.counts is not None else np.zeros(self.vocab_size, bool)
         for start in range(0, len(used), batch_size):
             a, b, c, d = (used[start:start + batch_size, i] for i in range(4))
             query = tf.gather(vectors, b) - tf.gather(vectors, a) + tf.gather(vectors, c)
             cosine = tf.matmul(query, vectors, transpose_b=True).numpy()
             rows = np.arange(len(a))
             cosine[rows, a] = cosine[rows, b] = cosine[rows, c] = -np.inf
-            if self.counts is not None:
-                cosine[:, np.asarray(self.counts) <= 0] = -np.inf
+            cosine[:, unseen] = -np.inf
             correct += int(np.sum(np.argmax(cosine, axis=1) == d))
         return {"accuracy": correct / len(used), "questions_used": int(len(used)),
                 "out_of_vocabulary_share": float(1.0 - known.mean())}

@@ -33,7 +33,8 @@ class FullSoftmax(OutputLayer):
         return tf.matmul(hidden, tf.gather(self.kernel, ids), transpose_b=True) + tf.gather(self.bias, ids)
 
     def target_logits(self, hidden, targets):
-        """Each row's logit of its own target: (N,)."""
+        """Each row's logit of its own target: targets (N,) -> (N,); or of its own several, hidden (N, 1, H) and
+        targets (N, S) -> (N, S)."""
         return tf.reduce_sum(hidden * tf.gather(self.kernel, targets), axis=-1) + tf.gather(self.bias, targets)
 
     def get_config(self):

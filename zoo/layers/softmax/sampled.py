@@ -87,12 +87,9 @@ class NegativeSampling(_Sampled):
     def loss(self, hidden, targets, seed=None):
         targets = self.check_targets(targets)
         ids = self.negatives(tf.shape(targets)[0], seed)
-        if self.per_row:
-            logits = (tf.einsum("nh,nsh->ns", hidden, tf.gather(self.kernel, ids)) + tf.gather(self.bias, ids))
-            hit = tf.cast(tf.equal(targets[:, None], ids), tf.float32)
-        else:
-            logits = self.candidate_logits(hidden, ids)
-            hit = tf.cast(tf.equal(targets[:, None], ids[None, :]), tf.float32)
+        # per row: each row's own (N, S) ids, scored as targets of the row; shared: the (S,) ids against every row
+        logits = self.target_logits(hidden[:, None, :], ids) if self.per_row else self.candidate_logits(hidden, ids)
+        hit = tf.cast(tf.equal(targets[:, None], ids), tf.float32)  # (N, S) both ways, by broadcasting
         return (tf.math.softplus(-self.target_logits(hidden, targets))
                 + tf.reduce_sum((1.0 - hit) * tf.math.softplus(logits), axis=1))
 
