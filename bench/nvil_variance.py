@@ -51,8 +51,7 @@ def main():
     model = zoo.load(args.model, compile=False)
     data = load_20news()
     train, held_out = data["train"], data["valid"][: args.batch]
-    encoder = [v for v in model.trainable_variables if id(v) not in {id(d) for d in model.decoder.trainable_variables}
-               and "nvil_baseline" not in v.path and "prior_logits" not in v.path]
+    encoder = model.inference_variables()
 
     def signal_and_log_q(x, seed):
         posterior = model.posterior_from_params(model(x))

@@ -12,6 +12,7 @@ from zoo.data.newsgroups import (Corpus, as_document_dataset, bag_of_words, load
                                  text_to_counts, vocabulary_table, write_feat)
 from zoo.export import check_export, export_saved_model
 from zoo.models import LDA, NVDM, DocNADE, MixtureOfMultinomials
+from zoo.models.aggressive import split_variables
 from zoo.models.documents import BagOfWordsLikelihood
 from zoo.objectives import corpus_perplexity, document_perplexity, npmi_coherence
 
@@ -189,7 +190,7 @@ def test_nvdm_alternating_updates_touch_one_side_at_a_time(toy_counts):
     model = NVDM(vocab_size=V, latent_dim=2, hidden_units=(8,), alternating=True, alternate_steps=2, seed=0)
     model(toy_counts[:2])
     model.compile(optimizer=keras.optimizers.Adam(1e-2))
-    encoder, decoder = model._variable_groups()
+    encoder, decoder = split_variables(model)
     before = [v.numpy().copy() for v in encoder + decoder]
     model.fit(toy_counts[:60], batch_size=30, epochs=1, verbose=0)  # steps 0, 1: decoder only
     after = [v.numpy() for v in encoder + decoder]

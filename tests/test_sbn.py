@@ -157,3 +157,23 @@ def test_fdarn_autoregressive_distributions_normalise_and_follow_the_chain_rule(
     draws = model.prior().sample(20000, seed=tf.constant([4, 4])).numpy()
     frequencies = [np.mean(np.all(draws == s, axis=1)) for s in states]
     np.testing.assert_allclose(frequencies, np.exp(log_p), atol=0.015)
+
+
+@pytest.mark.parametrize("model_class", ["SBN", "FDARN"])
+def test_inference_variables_are_exactly_those_q_depends_on(model_class, toy_counts):
+    """``inference_variables()`` (what aggressive updates and bench/nvil_variance.py take as the encoder) against
+    its definition: the trainable variables with a non-zero gradient of log q(h | d) at fixed h."""
+    import zoo.models
+    model = getattr(zoo.models, model_class)(vocab_size=V, latent_dim=4, hidden_units=(8,), vocabulary=VOCAB,
+                                             baseline_units=(4,), seed=0)
+    x = tf.constant(toy_counts[:8])
+    model(x)
+    if model_class == "FDARN":  # zero-initialised: q would not depend on them at the start
+        model.posterior_weights.assign(np.full((4, 4), 0.3, np.float32))
+    h = tf.constant(np.random.RandomState(0).binomial(1, 0.5, (8, 4)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        log_q = tf.reduce_sum(model.posterior_from_params(model(x)).log_prob(h))
+    grads = tape.gradient(log_q, model.trainable_variables)
+    depends = {v.path for v, g in zip(model.trainable_variables, grads)
+               if g is not None and np.any(tf.convert_to_tensor(g).numpy() != 0)}
+    assert {v.path for v in model.inference_variables()} == depends

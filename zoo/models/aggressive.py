@@ -123,8 +123,8 @@ def aggressive_train_step(model, data):
 
 def inference_layer_variables(model):
     """The default ``inference_variables``: the trainable variables of the layers named ``encoder*`` and
-    ``posterior`` (the zoo's convention: VAE, NVDM, the sentence VAE) that no other layer shares."""
-    own = [layer for layer in model.layers if layer.name.startswith("encoder") or layer.name == "posterior"]
+    ``posterior*`` (the zoo's convention: VAE, NVDM, the SBN, the sentence VAE) that no other layer shares."""
+    own = [layer for layer in model.layers if layer.name.startswith(("encoder", "posterior"))]
     others = {id(v) for layer in model.layers if layer not in own for v in layer.trainable_variables}
     return [v for layer in own for v in layer.trainable_variables if id(v) not in others]
 

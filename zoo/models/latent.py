@@ -127,7 +127,7 @@ class LatentVariableModel(keras.Model):
 
     def inference_variables(self):
         """The inference network's trainable variables (what q(z|x) alone depends on): the only ones the
-        aggressive inner steps update. Default: the layers named ``encoder*`` and ``posterior``, less any
+        aggressive inner steps update. Default: the layers named ``encoder*`` and ``posterior*``, less any
         variable another layer shares (a subclass with other names overrides this)."""
         return inference_layer_variables(self)
 

@@ -32,6 +32,7 @@ import tensorflow_probability as tfp
 from zoo.data.validation import MAX_SERVED_SAMPLES, Range
 from zoo.registry import register_model
 from zoo.layers import DiagonalGaussianHead, mlp
+from zoo.models.aggressive import split_variables
 from zoo.models.documents import BagOfWordsLikelihood, DocumentModel
 from zoo.models.latent import LatentVariableModel
 from zoo.objectives import iwae_bound, kl_term, log_likelihood
@@ -147,11 +148,6 @@ class NVDM(DocumentModel, LatentVariableModel):
         self.log_perplexity_tracker.update_state(-terms["elbo"] / tf.maximum(tf.reduce_sum(x, axis=-1), 1.0))
 
     # === Training: joint or alternating updates ===
-    def _variable_groups(self):
-        decoder = list(self.decoder.trainable_variables)
-        ids = {id(v) for v in decoder}
-        return [v for v in self.trainable_variables if id(v) not in ids], decoder
-
     def train_step(self, data):
         if not self.alternating:
             return super().train_step(data)
@@ -159,7 +155,7 @@ class NVDM(DocumentModel, LatentVariableModel):
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y_pred=y_pred, training=True)
-        encoder, decoder = self._variable_groups()
+        encoder, decoder = split_variables(self)
         grads = tape.gradient(loss, encoder + decoder)
         encoder_grads, decoder_grads = grads[:len(encoder)], grads[len(encoder):]
         if not self.optimizer.built:  # both groups' slots, before either branch applies
