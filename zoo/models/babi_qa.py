@@ -17,7 +17,7 @@ from zoo.data.babi import MEMORY_SIZE, BabiVocabulary, TASK_NAMES, normalize, st
 from zoo.export.endpoint import Endpoint
 from zoo.models.seeding import step_seed
 from zoo.models.token_model import TokenModel
-from zoo.training.distribute import per_replica_loss
+from zoo.objectives.replicas import per_replica_loss
 
 FAILED_ERROR = 5.0  # a task is failed when its test error is above 5% (Weston et al. 2015; Sukhbaatar et al. 2015)
 

@@ -24,7 +24,7 @@ import tensorflow as tf
 from zoo.registry import register_model
 from zoo.models.documents import DocumentModel
 from zoo.models.seeding import step_seed
-from zoo.training.distribute import per_replica_loss
+from zoo.objectives.replicas import per_replica_loss
 
 
 @register_model

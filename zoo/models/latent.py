@@ -20,7 +20,7 @@ import tensorflow_probability as tfp
 from zoo.objectives import active_units, elbo, iwae_bound, kl_term, log_importance_weights, mutual_information
 from zoo.models.aggressive import aggressive_train_step, distribution_reason, inference_layer_variables
 from zoo.models.seeding import step_seed
-from zoo.training.distribute import per_replica_loss
+from zoo.objectives.replicas import per_replica_loss
 
 tfd = tfp.distributions
 

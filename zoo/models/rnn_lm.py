@@ -27,7 +27,7 @@ from zoo.layers.recurrent import RecurrentStack
 from zoo.layers.softmax import output_layer
 from zoo.models.seeding import step_seed
 from zoo.models.token_model import TokenModel, stream_metrics, token_log_probs
-from zoo.training.distribute import per_replica_loss
+from zoo.objectives.replicas import per_replica_loss
 
 
 @register_model

@@ -22,7 +22,7 @@ from zoo.models.seeding import step_seed
 from zoo.objectives import kl_term
 from zoo.objectives.score_function import NVILBaseline
 from zoo.registry import register_model
-from zoo.training.distribute import per_replica_loss
+from zoo.objectives.replicas import per_replica_loss
 
 tfd = tfp.distributions
 

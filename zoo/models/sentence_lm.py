@@ -20,7 +20,7 @@ from zoo.models.seeding import step_seed
 from zoo.models.token_model import (padded_ids_and_mask, sentence_metrics, teacher_forcing_inputs, token_log_probs,
                                     trim_padding)
 from zoo.registry import register_model
-from zoo.training.distribute import per_replica_loss
+from zoo.objectives.replicas import per_replica_loss
 
 
 @register_model

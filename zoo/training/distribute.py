@@ -15,6 +15,8 @@ import os
 
 import tensorflow as tf
 
+from zoo.objectives.replicas import per_replica_loss  # noqa: F401  (re-exported: the models' side of it)
+
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 
 
@@ -62,13 +64,6 @@ def make_strategy(name="default", cpu_replicas=None):
     except (ValueError, tf.errors.NotFoundError, RuntimeError) as err:
         raise ValueError(f"--strategy tpu: no TPU found ({err})") from None
     return tf.distribute.TPUStrategy(resolver)
-
-
-def per_replica_loss(loss):
-    """A batch-mean loss divided by the replicas in sync, so all-reduced (summed) gradients are those of
-    the global-batch mean. Every model whose ``compute_loss`` is its own calls this."""
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss / tf.cast(replicas, loss.dtype) if replicas > 1 else loss
 
 
 def is_chief():
