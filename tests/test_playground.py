@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "docs" / "playground"
 MODELS = {"char-rnn-shakespeare": "generator", "vae-binarized-mnist": "image", "nvdm-20news-50": "document",
-          "memn2n-babi-1k": "memory", "skipgram-ptb": "skipgram"}
+          "memn2n-babi-1k": "memory", "skipgram-ptb": "skipgram", "sentence-vae-ptb-bowman": "sentence"}
 TIMINGS = {}
 
 
@@ -161,6 +161,17 @@ def test_skipgram(server, browser):
     open_view(browser, server, "skipgram-ptb")
     click_and_wait(browser, "run", "result", lambda e: len(e.find_elements(By.TAG_NAME, "tr")) == 11)
     record(browser, "skipgram-ptb", "skipgram")
+    no_js_errors(browser)
+
+
+def test_sentence(server, browser):
+    """The homotopy of the view's two sentences: steps + 2 lines (both ends included), numbered from 0."""
+    open_view(browser, server, "sentence-vae-ptb-bowman")
+    click_and_wait(browser, "run", "result", lambda e: e.text.strip() != "", timeout=60)
+    lines = browser.find_element(By.ID, "result").text.strip().splitlines()
+    assert [line.split(".")[0] for line in lines] == [str(i) for i in range(5 + 2)], lines
+    assert sum(len(line) > 4 for line in lines) >= 5, lines  # sentences, not empty decodes
+    record(browser, "sentence-vae-ptb-bowman", "sentence")
     no_js_errors(browser)
 
 
