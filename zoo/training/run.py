@@ -299,9 +299,9 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
                         shuffle=False)  # the pipeline shuffles (or keeps TBPTT windows in order)
     wall = time.time() - start
     history = history.history
-    best_epoch = _best_epoch(history, recipe)
+    best_epoch = _best_epoch(_whole_history(run_dir, history) if first_epoch else history, recipe)
     fit = {"epochs_run": len(history.get("loss", [])), "first_epoch": first_epoch + 1,
-           "best_epoch": best_epoch + first_epoch if best_epoch else None, "wall_seconds": round(wall, 1),
+           "best_epoch": best_epoch, "wall_seconds": round(wall, 1),
            "batch_size": global_batch, "replicas": replicas, "strategy": type(strategy).__name__,
            "deterministic": deterministic, "learning_rate": recipe.learning_rate,
            "examples_per_second": round(len(history.get("loss", [])) * _rows(splits["train"]) / wall, 1) if wall else None,
@@ -403,9 +403,22 @@ def _last(values):
     return float(values[-1]) if values else None
 
 
+def _whole_history(run_dir, history):
+    """A resumed run's monitored values over every epoch (history.csv, which the CSV logger appends to), so its
+    best epoch is the best of the whole run, as the best checkpoint is, not of this process's epochs alone."""
+    import csv
+    with open(run_dir / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    rows = [row for row in rows if row.get("epoch")]
+    return {key: [float(row[key]) for row in rows] for key in [*history, "epoch"] if all(row.get(key) for row in rows)}
+
+
 def _best_epoch(history, recipe):
+    """The 1-based epoch of the best monitored value in ``history`` (by its 0-based "epoch" column where it has
+    one, as history.csv does)."""
     values = history.get(recipe.monitor)
     if not values:
         return None
     pick = np.argmax if recipe.monitor_mode == "max" else np.argmin
-    return int(pick(values)) + 1
+    best = int(pick(values))
+    return int(history["epoch"][best]) + 1 if "epoch" in history else best + 1
