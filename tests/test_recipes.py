@@ -82,12 +82,12 @@ def test_interrupted_run_resumes_from_the_backup(tiny_data_dir, tmp_path):
 def test_a_resumed_run_reports_the_best_epoch_of_the_whole_run(tmp_path):
     """The best checkpoint keeps the best epoch of every attempt (its threshold comes from history.csv), so
     fit.json's best_epoch must too: here epoch 2 of the first attempt, not the better of the resumed 3 and 4."""
-    from zoo.training.run import _best_epoch, _whole_history
+    from zoo.training.run import _best_epoch, _best_logged_epoch
     (tmp_path / "history.csv").write_text("epoch,loss,val_loss\n0,6,5\n1,5,3\n2,4,4\n3,3,4.5\n")
     recipe = load_recipe("vae_binarized_mnist")
     recipe.monitor, recipe.monitor_mode = "val_loss", "min"
     this_process = {"loss": [4.0, 3.0], "val_loss": [4.0, 4.5]}
-    assert _best_epoch(_whole_history(tmp_path, this_process), recipe) == 2
+    assert _best_logged_epoch(tmp_path, recipe) == 2
     assert _best_epoch(this_process, recipe) == 1  # this process's own first epoch
 
 

@@ -189,7 +189,7 @@ def test_skipgram_wordsim_correlation_of_the_record():
 
 
 def test_sentence_vae_nll_per_sentence():
-    """The card's IS NLL per sentence (its k) on 60 random test sentences (about 10 s): the per-sentence values
+    """The card's IS NLL per sentence (its k) on 60 random test sentences (21 s here): the per-sentence values
     are long-tailed in length, so the standard error is some 5 nats."""
     from zoo.objectives.importance import log_likelihood
     name = "sentence-vae-ptb-bowman"

@@ -299,7 +299,7 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
                         shuffle=False)  # the pipeline shuffles (or keeps TBPTT windows in order)
     wall = time.time() - start
     history = history.history
-    best_epoch = _best_epoch(_whole_history(run_dir, history) if first_epoch else history, recipe)
+    best_epoch = _best_logged_epoch(run_dir, recipe) if first_epoch else _best_epoch(history, recipe)
     fit = {"epochs_run": len(history.get("loss", [])), "first_epoch": first_epoch + 1,
            "best_epoch": best_epoch, "wall_seconds": round(wall, 1),
            "batch_size": global_batch, "replicas": replicas, "strategy": type(strategy).__name__,
@@ -365,15 +365,10 @@ def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, examp
 def _best_so_far(run_dir, recipe):
     """Best monitored value in an earlier attempt's history.csv, so a resumed run never overwrites
     the best checkpoint with a worse epoch."""
-    path = run_dir / "history.csv"
-    if not path.exists() or not (run_dir / "backup").exists():
+    if not (run_dir / "history.csv").exists() or not (run_dir / "backup").exists():
         return None
-    import csv
-    with open(path) as f:
-        values = [float(row[recipe.monitor]) for row in csv.DictReader(f) if row.get(recipe.monitor)]
-    if not values:
-        return None
-    return max(values) if recipe.monitor_mode == "max" else min(values)
+    _, values = _logged(run_dir, recipe.monitor)
+    return values[_best_index(values, recipe)] if values else None
 
 
 def _progress_bar():
@@ -403,22 +398,27 @@ def _last(values):
     return float(values[-1]) if values else None
 
 
-def _whole_history(run_dir, history):
-    """A resumed run's monitored values over every epoch (history.csv, which the CSV logger appends to), so its
-    best epoch is the best of the whole run, as the best checkpoint is, not of this process's epochs alone."""
+def _logged(run_dir, monitor):
+    """(0-based epochs, values) of ``monitor`` in the run's history.csv (which the CSV logger appends to across
+    attempts), over the rows that logged it."""
     import csv
     with open(run_dir / "history.csv") as f:
-        rows = list(csv.DictReader(f))
-    rows = [row for row in rows if row.get("epoch")]
-    return {key: [float(row[key]) for row in rows] for key in [*history, "epoch"] if all(row.get(key) for row in rows)}
+        rows = [row for row in csv.DictReader(f) if row.get(monitor)]
+    return [int(row["epoch"]) for row in rows], [float(row[monitor]) for row in rows]
+
+
+def _best_index(values, recipe):
+    return int(np.argmax(values) if recipe.monitor_mode == "max" else np.argmin(values))
 
 
 def _best_epoch(history, recipe):
-    """The 1-based epoch of the best monitored value in ``history`` (by its 0-based "epoch" column where it has
-    one, as history.csv does)."""
+    """The 1-based epoch of the best monitored value among this process's epochs (``fit``'s history)."""
     values = history.get(recipe.monitor)
-    if not values:
-        return None
-    pick = np.argmax if recipe.monitor_mode == "max" else np.argmin
-    best = int(pick(values))
-    return int(history["epoch"][best]) + 1 if "epoch" in history else best + 1
+    return _best_index(values, recipe) + 1 if values else None
+
+
+def _best_logged_epoch(run_dir, recipe):
+    """The 1-based best epoch of a resumed run over every attempt's epochs, as its best checkpoint keeps it,
+    not over the resumed process's epochs alone."""
+    epochs, values = _logged(run_dir, recipe.monitor)
+    return epochs[_best_index(values, recipe)] + 1 if values else None
