@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from common import RESULTS_DIR  # noqa: E402
 
-SETTINGS = {  # name: (learning rate, RBM config beyond 500 hidden, momentum 0.5 -> 0.9 after 5 epochs, decay 2e-4)
+SETTINGS = {  # name: (learning rate, what differs from the recipe's RBM config; the rest is the recipe's)
     "pcd10_lr0.005": (0.005, {"cd_steps": 10, "persistent": True}),
     "cd10_lr0.01": (0.01, {"cd_steps": 10, "persistent": False}),
     "pcd5_lr0.002": (0.002, {"cd_steps": 5, "persistent": True}),
@@ -29,9 +29,10 @@ SETTINGS = {  # name: (learning rate, RBM config beyond 500 hidden, momentum 0.5
 def run(name, epochs, data):
     import keras
     from zoo.models.rbm import RBM
+    from zoo.training import load_recipe
     learning_rate, config = SETTINGS[name]
-    model = RBM(input_size=784, hidden_units=500, num_chains=100, momentum_warmup_steps=2500,
-                decay_steps=500 * epochs, final_learning_rate_fraction=0.0, seed=1, **config)
+    recipe = load_recipe("rbm_binarized_mnist").model["config"]
+    model = RBM(**{**recipe, **config, "decay_steps": 500 * epochs, "final_learning_rate_fraction": 0.0})
     model.prepare_for_data(data)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate), steps_per_execution=50)
     start, rows = time.time(), []

@@ -9,7 +9,7 @@ learning rate 0.005 decayed linearly to 0 over the 50 epochs, momentum 0.5 for t
 weight decay 2e-4 on W (Hinton's practical guide); visible biases start at the log-odds of the training
 marginals. The last epoch is kept (``monitor="val_learning_rate_factor"``, mode min): PCD's model is the one
 at the annealed rate, and the pseudo-likelihood is too noisy to pick epochs by.
-History of the setting (AIS as below, on the test set; /work/pilots/rbm_pilot.py runs of 20 epochs, decay to 0):
+History of the setting (AIS as below, on the test set; ``bench/rbm_settings.py``: 20 epochs, decay to 0):
 PCD-5 at 0.01 decayed to 2% over 250 epochs, best pseudo-likelihood epoch kept (the first shipped model):
 -120.45 nats, with deep spurious modes (one AIS run in 100 dominated); PCD-10 at 0.005: -100.74; CD-10 at
 0.01: -112.82; PCD-5 at 0.002: -110.38; CD-25 at 0.01: -100.15. The rate has to anneal to 0.
