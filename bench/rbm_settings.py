@@ -7,7 +7,8 @@ temperatures, 100 runs) on the 10,000 test images.
 Measured here (2-core CPU, 20 epochs each, 6 to 14 min a setting): PCD-10 at 0.005 reached -100.74 nats,
 CD-25 at 0.01 -100.15, CD-10 at 0.01 -112.82, PCD-5 at 0.002 -110.38 (the record holds each
 row). The first shipped model (PCD-5 at 0.01 decayed to 2% over 250 epochs, the best pseudo-likelihood epoch
-kept) scored -120.45: the rate has to anneal to 0.
+kept) scored -120.45; these runs do not isolate which of its differences (k, rate, decay to 0, kept
+epoch) mattered most.
 """
 import argparse
 import json

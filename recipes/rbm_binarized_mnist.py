@@ -12,7 +12,8 @@ at the annealed rate, and the pseudo-likelihood is too noisy to pick epochs by.
 History of the setting (AIS as below, on the test set; ``bench/rbm_settings.py``: 20 epochs, decay to 0):
 PCD-5 at 0.01 decayed to 2% over 250 epochs, best pseudo-likelihood epoch kept (the first shipped model):
 -120.45 nats, with deep spurious modes (one AIS run in 100 dominated); PCD-10 at 0.005: -100.74; CD-10 at
-0.01: -112.82; PCD-5 at 0.002: -110.38; CD-25 at 0.01: -100.15. The rate has to anneal to 0.
+0.01: -112.82; PCD-5 at 0.002: -110.38; CD-25 at 0.01: -100.15 (which change from the
+first model mattered most, k, rate, decay to 0 or the kept epoch, these runs do not isolate).
 Evaluation: AIS with S&M's 14,500 inverse temperatures and M = 100 runs from the base-rate model, log p(x)
 = -F(x) - log Z averaged over the 10,000 test images, with the interval from log Z's +-3 std.
 Paper: -86.34 nats (CD-25, 500 hidden). Goal of the zoo: >= -86. The measured number is in the card.
