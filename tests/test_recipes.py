@@ -79,6 +79,17 @@ def test_interrupted_run_resumes_from_the_backup(tiny_data_dir, tmp_path):
         assert [line.split(",")[0] for line in f.read().split()[1:]] == ["0", "1", "2", "3"]
 
 
+def test_a_second_run_in_the_same_folder_starts_its_history_afresh(tiny_data_dir, tmp_path):
+    """A finished run's backup is deleted, so training again in its folder is a new run: history.csv (which
+    ships with the artifact) holds the new run's epochs only, not both runs' rows."""
+    recipe = load_recipe("vae_binarized_mnist").shrink()
+    recipe.epochs = 2
+    for _ in range(2):
+        train(recipe, run_dir=tmp_path / "run", publish_artifact=False, verbose=0)
+        with open(tmp_path / "run" / "history.csv") as f:
+            assert [line.split(",")[0] for line in f.read().split()[1:]] == ["0", "1"]
+
+
 def test_a_resumed_run_reports_the_best_epoch_of_the_whole_run(tmp_path):
     """The best checkpoint keeps the best epoch of every attempt (its threshold comes from history.csv), so
     fit.json's best_epoch must too: here epoch 2 of the first attempt, not the better of the resumed 3 and 4."""

@@ -193,16 +193,22 @@ class BatchSource:
         return next(self._iterator)
 
 
-def callbacks_for(recipe, run_dir, backup, diagnostics_batch):
-    """The zoo's callbacks, in order: backup first (it must save before anything reads the epoch)."""
+def callbacks_for(recipe, run_dir, backup, diagnostics_batch, resumed=False):
+    """The zoo's callbacks, in order: backup first (it must save before anything reads the epoch).
+
+    resumed: this process continues an interrupted attempt (the backup holds a finished epoch); only then
+    does history.csv grow by the new epochs. A run started afresh in a folder an earlier, finished run left
+    (whose backup Keras deleted at its end) starts the file again, so the learning curve that ships with the
+    artifact is this run's alone.
+    """
     best_path = run_dir / "best.weights.h5"
     resume = backup is not None
     callbacks = [
         StopOnNaN(best_path),
         keras.callbacks.ModelCheckpoint(best_path, monitor=recipe.monitor, mode=recipe.monitor_mode,
                                         save_best_only=True, save_weights_only=True,
-                                        initial_value_threshold=_best_so_far(run_dir, recipe) if resume else None),
-        keras.callbacks.CSVLogger(run_dir / "history.csv", append=resume),
+                                        initial_value_threshold=_best_so_far(run_dir, recipe) if resumed else None),
+        keras.callbacks.CSVLogger(run_dir / "history.csv", append=resumed),
         keras.callbacks.TensorBoard(run_dir / "tensorboard", write_graph=False),
         Diagnostics(run_dir / "tensorboard" / "diagnostics", diagnostics_batch),
     ]
@@ -287,7 +293,7 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
                       steps_per_execution=steps_per_execution)
         if multi_worker:
             rank_one_metrics(model)
-    own_callbacks, best_path = callbacks_for(recipe, run_dir, backup, example_batch)
+    own_callbacks, best_path = callbacks_for(recipe, run_dir, backup, example_batch, resumed=first_epoch > 0)
     aggressive = aggressive_callback(recipe, model, splits, global_batch, seed)
     if aggressive is not None:  # before the backup: a resumed run keeps the epoch's decision
         own_callbacks.insert(0, aggressive)
