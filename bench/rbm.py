@@ -11,8 +11,8 @@ momentum, no weight decay). scikit-learn is timed on the dense matrix and on its
 speed-up is against the faster of the two. Both run back to back in this one process's run, the same number of
 epochs, in ``--repeats`` alternating rounds (medians reported, with each round's ``other_cores``: the CPU other
 processes took, the peer's own taken out); scikit-learn runs in its own virtualenv (a bench-only peer, never a zoo dependency) as a subprocess that
-times its own ``fit``. The zoo's time includes its per-step metrics (free energy, reconstruction error,
-pseudo-likelihood). AIS: one estimate with S&M's 14,500 temperatures and M = 100 runs on a 784-500 RBM (the
+times its own ``fit``. The zoo's time includes its per-step metrics (free energy, reconstruction error on
+16 rows of each batch, pseudo-likelihood). AIS: one estimate with S&M's 14,500 temperatures and M = 100 runs on a 784-500 RBM (the
 shipped MNIST model's shape; its weights when it is present).
 """
 import argparse

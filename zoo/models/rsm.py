@@ -23,7 +23,8 @@ import tensorflow as tf
 
 from zoo.export.endpoint import Endpoint
 from zoo.models.documents import DocumentModel, assert_counts
-from zoo.models.rbm import MAX_GIBBS_STEPS, MAX_SAMPLES, RBMBase, _bernoulli, _child, assert_in_range
+from zoo.models.rbm import (MAX_GIBBS_STEPS, MAX_SAMPLES, RBMBase, _bernoulli, _child, assert_in_range,
+                            times_kernel_transposed)
 from zoo.objectives.partition import (ReplicatedSoftmaxFamily, ais, base_rate_log_probs, sample_counts,
                                       schedule_of)
 from zoo.registry import register_model
@@ -78,7 +79,7 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
 
     def word_logits(self, h):
         """a + W h: logits of p(w | h) (B, V)."""
-        return tf.matmul(h, self.kernel, transpose_b=True) + self.visible_bias
+        return times_kernel_transposed(h, self.kernel) + self.visible_bias
 
     def sample_visible(self, h, v_like, seed):
         return sample_counts(self.word_logits(h), self.lengths(v_like), seed)
