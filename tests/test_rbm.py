@@ -57,6 +57,47 @@ def test_cd1_update_equals_a_hand_computed_update_on_a_3x2_rbm():
     assert int(model.optimizer.iterations.numpy()) == 1
 
 
+def test_pcd_updates_with_momentum_equal_hand_computed_updates():
+    """Two PCD-2 updates on a 4x3 RBM with 5 chains and batches of 3 (so the data and model terms have
+    different counts) and the momentum rising to 0.9 at the second: delta_2 = 0.9 delta_1 + lr dW_2."""
+    model = random_rbm(4, 3, 1.0, seed=6, cd_steps=2, persistent=True, num_chains=5, weight_decay=0.02,
+                       initial_momentum=0.5, momentum=0.9, momentum_warmup_steps=1)
+    rng = np.random.RandomState(3)
+    model.prepare_for_data({"train": (rng.uniform(size=(30, 4)) < 0.5).astype(np.float32)})
+    lr = 0.05
+    model.compile(optimizer=keras.optimizers.SGD(lr))
+    batches = [(rng.uniform(size=(3, 4)) < 0.5).astype(np.float32) for _ in range(2)]
+    w, b, c = (p.numpy().astype(np.float64) for p in (model.kernel, model.visible_bias, model.hidden_bias))
+    velocity = [np.zeros_like(w), np.zeros_like(b), np.zeros_like(c)]
+    for step, (x, momentum) in enumerate(zip(batches, (0.5, 0.9))):
+        chains = model.chains.numpy()
+        v_neg = model.gibbs(chains, 2, tf.constant([6, step])).numpy()  # the step's seed: (model seed, step)
+        model.train_on_batch(x)
+        p0, pk = sigmoid(x @ w + c), sigmoid(v_neg @ w + c)
+        grads = [x.T @ p0 / 3 - v_neg.T @ pk / 5 - 0.02 * w, x.mean(0) - v_neg.mean(0), p0.mean(0) - pk.mean(0)]
+        velocity = [momentum * d + lr * g for d, g in zip(velocity, grads)]
+        w, b, c = w + velocity[0], b + velocity[1], c + velocity[2]
+        np.testing.assert_array_equal(model.chains.numpy(), v_neg)
+        for param, expected in zip((model.kernel, model.visible_bias, model.hidden_bias), (w, b, c)):
+            np.testing.assert_allclose(param.numpy(), expected, atol=1e-6)
+        np.testing.assert_allclose(model.velocities[0].numpy(), velocity[0], atol=1e-6)
+
+
+def test_the_training_reconstruction_error_uses_the_first_rows_of_the_batch():
+    """train_step's reconstruction error is estimated on TRAINING_METRIC_ROWS rows; validation uses every row."""
+    from zoo.models.rbm import TRAINING_METRIC_ROWS
+    model = random_rbm(6, 3, 1.0, seed=2)
+    v = (np.random.RandomState(1).uniform(size=(TRAINING_METRIC_ROWS + 9, 6)) < 0.5).astype(np.float32)
+    seed = tf.constant([3, 4])
+    model.track(tf.constant(v), seed, reconstruction_rows=TRAINING_METRIC_ROWS)
+    first = model.reconstruction_error(v[:TRAINING_METRIC_ROWS], tf.random.experimental.stateless_fold_in(seed, 0))
+    np.testing.assert_allclose(model.reconstruction_tracker.result().numpy(), np.mean(first.numpy()), rtol=1e-6)
+    model.reconstruction_tracker.reset_state()
+    model.track(tf.constant(v), seed)
+    every = model.reconstruction_error(v, tf.random.experimental.stateless_fold_in(seed, 0))
+    np.testing.assert_allclose(model.reconstruction_tracker.result().numpy(), np.mean(every.numpy()), rtol=1e-6)
+
+
 def test_pseudo_likelihood_flips_one_bit_in_o_of_h():
     model = random_rbm(6, 3, 1.0, seed=2)
     v = (np.random.RandomState(1).uniform(size=(5, 6)) < 0.5).astype(np.float32)
