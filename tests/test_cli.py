@@ -42,9 +42,14 @@ def test_train_toy_then_evaluate_sample_export(tiny_data_dir, tmp_path, zoo_home
     assert main(["train", "vae_binarized_mnist", "--toy", "--run-dir", str(tmp_path / "run"),
                  "--models-dir", str(models)]) == 0
     assert "artifact:" in capsys.readouterr().out
-    assert main(["evaluate", "vae-binarized-mnist", "--limit", "5", "--num-samples", "3"]) == 0
-    metrics = json.loads(capsys.readouterr().out)
+    record = tmp_path / "records" / "eval.json"
+    assert main(["evaluate", "vae-binarized-mnist", "--limit", "5", "--num-samples", "3", "--record", str(record)]) == 0
+    metrics = json.loads(capsys.readouterr().out)  # stdout is the JSON alone (the progress bar is on stderr)
     assert metrics["examples"] == 5 and metrics["importance_samples"] == 3
+    written = json.loads(record.read_text())
+    assert written["metrics"] == metrics and written["limit"] == 5 and written["arguments"] == {"num_samples": 3}
+    assert written["command"] == f"zoo evaluate vae-binarized-mnist --limit 5 --num-samples 3 --record {record}"
+    assert written["seconds"] >= 0
     # Issue 18: the printed NLL and ELBO are the Keras model's on the first 5 test rows with k = 3, and not
     # those of other rows or another k.
     import zoo

@@ -10,9 +10,12 @@
     zoo demo                         the main job on the shipped models (see ``zoo.demo``)
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
+import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -73,12 +76,34 @@ def cmd_evaluate(args):
     card = zoo.hub.read_card(args.name)
     model = zoo.load(args.name, compile=False)
     print(f"evaluating {model.artifact.describe()}", file=sys.stderr)
+    from zoo.training.run import accepts, progress_bar
     splits = DATASETS[card["data"]["loader"]].load()
     x = splits[args.split][: args.limit]
-    import inspect
-    extra = {"num_samples": args.num_samples} if "num_samples" in inspect.signature(model.measure).parameters else {}
-    metrics = model.measure(x, **extra)
+    extra = {"num_samples": args.num_samples} if accepts(model.measure, "num_samples") else {}
+    if accepts(model.measure, "progress"):
+        extra["progress"] = progress_bar()
+    start = time.time()
+    with contextlib.redirect_stdout(sys.stderr):  # the bar on stderr: stdout holds the metrics' JSON only
+        metrics = model.measure(x, **extra)
+    seconds = time.time() - start
     print(json.dumps(metrics, indent=2))
+    if args.record:
+        write_evaluation_record(args, card, metrics, seconds, {k: v for k, v in extra.items() if k != "progress"})
+
+
+def write_evaluation_record(args, card, metrics, seconds, arguments):
+    """``zoo evaluate --record PATH``: the metrics with what produced them, so a figure quoted from an
+    evaluation (a README line, a card update) has a record to trace to (issue 18)."""
+    import datetime
+    record = {"name": args.name, "split": args.split, "limit": args.limit, "arguments": arguments,
+              "metrics": metrics, "seconds": round(seconds, 1),
+              "card_metrics": card.get("metrics", {}),
+              "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "command": "zoo " + " ".join(args.argv)}
+    path = Path(args.record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, default=float) + "\n")
+    print(f"record: {path}", file=sys.stderr)
 
 
 def cmd_sample(args):
@@ -259,6 +284,8 @@ def build_parser():
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=count("--limit"), default=None, help="first N examples only")
     p.add_argument("--num-samples", type=count("--num-samples"), default=5000, help="importance samples per example")
+    p.add_argument("--record", default=None, metavar="PATH",
+                   help="also write the metrics, arguments, time and command as JSON (e.g. bench/results/...)")
     p.set_defaults(fn=cmd_evaluate)
 
     p = sub.add_parser("sample", help="a PNG grid of prior samples, or text continuations of a prompt")
@@ -325,6 +352,7 @@ def main(argv=None):
     wrong argument or a name or file that does not exist, 1 for a run-time failure (a damaged file, a refused publish, an error
     inside TensorFlow). ``ZOO_DEBUG=1`` re-raises, for the traceback."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # what a record names as its command
     try:
         args.fn(args)
     except KeyboardInterrupt:

@@ -348,9 +348,9 @@ def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, examp
     if recipe.evaluation:
         print(f"evaluating {recipe.name} on the test split: {recipe.evaluation}")
         t0 = time.time()
-        extra = {"labels": splits["test_labels"]} if "test_labels" in splits and _accepts(model.measure, "labels") else {}
-        if _accepts(model.measure, "progress"):  # importance sampling takes minutes: a bar on stdout
-            extra["progress"] = _progress_bar()
+        extra = {"labels": splits["test_labels"]} if "test_labels" in splits and accepts(model.measure, "labels") else {}
+        if accepts(model.measure, "progress"):  # importance sampling takes minutes: a bar on stdout
+            extra["progress"] = progress_bar()
         metrics = {f"test_{k}": v for k, v in model.measure(splits["test"], **recipe.evaluation, **extra).items()}
         metrics["evaluation_seconds"] = round(time.time() - t0, 1)
     result = {
@@ -377,7 +377,7 @@ def _best_so_far(run_dir, recipe):
     return values[_best_index(values, recipe)] if values else None
 
 
-def _progress_bar():
+def progress_bar():
     """A ``progress(done, total)`` callable drawing a Keras progress bar of test examples."""
     bar = {}
 
@@ -389,7 +389,7 @@ def _progress_bar():
     return progress
 
 
-def _accepts(fn, name):
+def accepts(fn, name):
     """Whether ``fn`` takes a keyword argument ``name`` (optional inputs of ``measure``, e.g. labels)."""
     import inspect
     return name in inspect.signature(fn).parameters
