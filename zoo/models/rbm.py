@@ -22,9 +22,9 @@ p(h | v) for the hidden units and binary samples for the negative visible units 
 ``train_step`` is overridden: the update is not the gradient of a loss.
 
 Monitored each step (and on validation data): ``free_energy`` (mean F(v)), ``reconstruction_error``
-(squared error of p(v | h ~ p(h | v)) summed over pixels; in training, on 16 rows of each batch), ``pseudo_likelihood`` (the stochastic
-estimate V log sigmoid(F(v~) - F(v)) with one random bit of v flipped, as scikit-learn's), ``loss`` =
--pseudo_likelihood.
+(squared error of p(v | h ~ p(h | v)) summed over pixels; in training, on 16 rows of each batch),
+``pseudo_likelihood`` (the stochastic estimate V log sigmoid(F(v~) - F(v)) with one random bit of v flipped,
+as scikit-learn's), ``loss`` = -pseudo_likelihood.
 
 Expected on binarised MNIST with 500 hidden units: S&M report -86.34 nats (CD-25, stochastic
 binarisation); the shipped model's measured number is in its card.
@@ -51,9 +51,10 @@ def _bernoulli(probs, seed):
 
 
 def times_kernel_transposed(h, kernel):
-    """h (B, H) @ kernel^T (H, V) -> (B, V), computed as (kernel @ h^T)^T: TF's CPU matmul with
-    ``transpose_b`` takes 3.6x as long at B=64, H=256, V=2,000 (2.00 ms against 0.55 ms) and 1.2x at the MNIST
-    RBM's 100 x 500 x 784 (``bench/rbm.py``'s shapes; /tmp timing loop in issue 12's note)."""
+    """h (B, H) @ kernel^T (H, V) -> (B, V), computed as (kernel @ h^T)^T: on this project's 2-core CPU, TF's
+    matmul with ``transpose_b`` was several times slower at ``bench/rbm.py``'s 64 x 256 x 2,000 and no faster
+    at the MNIST RBM's shapes (issue 12's note has the timings). Not a general rule: at a language model's
+    1,280 x 200 x 10,000 the transposed form was slower, so the softmax layers keep ``transpose_b``."""
     return tf.transpose(tf.matmul(kernel, h, transpose_b=True))
 
 
