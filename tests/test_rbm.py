@@ -192,7 +192,10 @@ def test_ais_is_unbiased_in_z_even_with_few_temperatures(temperatures):
 
 def test_ais_of_the_replicated_softmax_matches_the_exact_log_z_per_length():
     model = random_rsm(15, 6, 1.0, seed=3)
-    estimates, _ = model.estimate_log_partitions([2, 9, 30], runs=50, temperatures=500, seed=2)
+    calls = []
+    estimates, _ = model.estimate_log_partitions([2, 9, 30, 9], runs=50, temperatures=500, seed=2, bucket=2,
+                                                 progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(2, 3), (3, 3)]  # distinct lengths done, after each bucket
     for n, (log_z, lower, upper) in estimates.items():
         exact = model.exact_log_partition(length=n)
         assert lower <= exact <= upper, (n, exact, lower, upper)

@@ -118,10 +118,11 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
         return tf.transpose(tf.convert_to_tensor(self.kernel))
 
     # === Partition function per document length ===
-    def estimate_log_partitions(self, lengths, runs=None, temperatures=None, seed=None, bucket=32):
+    def estimate_log_partitions(self, lengths, runs=None, temperatures=None, seed=None, bucket=32, progress=None):
         """AIS log Z_N for every N in ``lengths`` (M = ``runs`` runs each): {N: (log Z, lower, upper)}, and
         the seconds spent. Lengths are annealed ``bucket`` at a time (sorted), so the token draws of one
-        step are padded to similar lengths."""
+        step are padded to similar lengths. progress: ``progress(done, total)`` in distinct lengths, after
+        each bucket (S&M's schedule takes most of an hour on 2 cores for the 20News test set)."""
         runs, temperatures, seed = self._ais_settings(runs, temperatures, seed)
         lengths = np.unique(np.asarray(lengths, np.int64))
         out, seconds = {}, 0.0
@@ -133,6 +134,8 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
             seconds += estimate.seconds
             for n, z, lo, hi in zip(group, estimate.log_z, estimate.lower, estimate.upper):
                 out[int(n)] = (float(z), float(lo), float(hi))
+            if progress is not None:
+                progress(len(out), len(lengths))
         return out, seconds
 
     def freeze_log_partition(self, estimates):
@@ -175,16 +178,18 @@ class ReplicatedSoftmax(DocumentModel, RBMBase):
         return self.gibbs(v0, steps, tf.constant([seed, 1])).numpy()
 
     def measure(self, x, labels=None, ais_runs=None, ais_temperatures=None, seed=None, batch_size=1000,
-                coherence_words=10, bucket=32, num_samples=None):
+                coherence_words=10, bucket=32, num_samples=None, progress=None):
         """Test metrics on counts x (N, V), by AIS (one log Z per distinct length, M = ``ais_runs`` runs,
         default: the model's): perplexity (per document, the NVDM table's) and corpus_perplexity, with the
         perplexities at the ends of the +-3 std intervals of the log Z's; log_likelihood (mean nats per
         document); npmi of every hidden unit's top words. Freezes the log Z table into the model.
-        ``labels`` and ``num_samples`` (``zoo evaluate``'s importance-sample count) are accepted and unused."""
+        ``labels`` and ``num_samples`` (``zoo evaluate``'s importance-sample count) are accepted and unused;
+        ``progress(done, total)`` is called in distinct lengths as their AIS estimates finish."""
         x, lengths = self._test_documents(x)
         if lengths.max() > self.max_length:
             raise ValueError(f"x: a document of {int(lengths.max())} tokens > max_length={self.max_length}")
-        estimates, seconds = self.estimate_log_partitions(lengths, ais_runs, ais_temperatures, seed, bucket)
+        estimates, seconds = self.estimate_log_partitions(lengths, ais_runs, ais_temperatures, seed, bucket,
+                                                          progress)
         self.freeze_log_partition(estimates)
         free = np.concatenate([self.free_energy(x[i:i + batch_size]).numpy()
                                for i in range(0, len(x), batch_size)]).astype(np.float64)
