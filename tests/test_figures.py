@@ -251,7 +251,6 @@ UNRECORDED = {
     # git history only, and a hand-run AIS schedule check on four lengths (see docs/documents.md).
     ("README.md", "-120.45"): "figure of the first shipped RBM, its card in git history only (b1de7dc)",
     ("README.md", "-93.21"): "figure of the 50-epoch RBM shipped before, its card in git history only (0ea9fda)",
-    ("README.md", "45.4"): "hand-run AIS schedule check, not kept in a record",
     ("docs/documents.md", "874.8"): EARLIER + ": the first NVDM-50 run",
     ("docs/documents.md", "961.7"): EARLIER + ": the first NVDM-200 run",
     ("docs/documents.md", "1,091.5"): EARLIER + ": the first LDA-50 evaluation, E-step tolerance 1e-3",
@@ -259,6 +258,7 @@ UNRECORDED = {
     ("docs/documents.md", "1,181.1"): HISTORY + ": SBN, baseline per document (4f65c5a~1)",
     ("docs/documents.md", "1,149.3"): HISTORY + ": fDARN, baseline per document (4f65c5a~1)",
     ("docs/documents.md", "1,042.5"): HISTORY + ": fDARN, baseline per document (4f65c5a~1)",
+    ("docs/documents.md", "876.4"): HISTORY + ": the RSM shipped before, evaluated with 1,500 temperatures (0ea9fda)",
     ("docs/documents.md", "45.4"): "hand-run AIS schedule check, not kept in a record (the text says so)",
     ("docs/documents.md", "0.227"): "output of python -m zoo.demo_topics on the artifact, not kept (the text says so)",
     ("docs/documents.md", "0.161"): "output of python -m zoo.demo_topics on the artifact, not kept (the text says so)",
