@@ -76,12 +76,10 @@ def cmd_evaluate(args):
     card = zoo.hub.read_card(args.name)
     model = zoo.load(args.name, compile=False)
     print(f"evaluating {model.artifact.describe()}", file=sys.stderr)
-    from zoo.training.run import accepts, progress_bar
+    from zoo.training.run import measure_arguments
     splits = DATASETS[card["data"]["loader"]].load()
     x = splits[args.split][: args.limit]
-    extra = {"num_samples": args.num_samples} if accepts(model.measure, "num_samples") else {}
-    if accepts(model.measure, "progress"):
-        extra["progress"] = progress_bar()
+    extra = measure_arguments(model.measure, num_samples=args.num_samples)
     start = time.time()
     with contextlib.redirect_stdout(sys.stderr):  # the bar on stderr: stdout holds the metrics' JSON only
         metrics = model.measure(x, **extra)

@@ -348,9 +348,7 @@ def evaluate_and_publish(recipe, model, splits, files, run_dir, fit, seed, examp
     if recipe.evaluation:
         print(f"evaluating {recipe.name} on the test split: {recipe.evaluation}")
         t0 = time.time()
-        extra = {"labels": splits["test_labels"]} if "test_labels" in splits and accepts(model.measure, "labels") else {}
-        if accepts(model.measure, "progress"):  # importance sampling takes minutes: a bar on stdout
-            extra["progress"] = progress_bar()
+        extra = measure_arguments(model.measure, labels=splits.get("test_labels"))
         metrics = {f"test_{k}": v for k, v in model.measure(splits["test"], **recipe.evaluation, **extra).items()}
         metrics["evaluation_seconds"] = round(time.time() - t0, 1)
     result = {
@@ -387,6 +385,16 @@ def progress_bar():
         bar["bar"].update(done)
 
     return progress
+
+
+def measure_arguments(measure, **candidates):
+    """The keyword arguments of ``model.measure`` call sites (training's evaluation, ``zoo evaluate``): the
+    candidates that are not None and that ``measure`` accepts, and a progress bar (on stdout) where it takes one
+    (importance sampling and AIS take minutes)."""
+    arguments = {k: v for k, v in candidates.items() if v is not None and accepts(measure, k)}
+    if accepts(measure, "progress"):
+        arguments["progress"] = progress_bar()
+    return arguments
 
 
 def accepts(fn, name):
