@@ -12,8 +12,8 @@ perplexity 938 on 200 validation documents after 3 epochs (300-temperature AIS).
 Evaluation: log p(d) = -F(d) - log Z_{N_d} with one AIS estimate of log Z per distinct test length (522
 lengths), M = 10 runs each, on S&M's 14,500 inverse temperatures (52 minutes here: every Gibbs sweep draws
 every token of every chain). The card holds the perplexities at both ends of the +-3 std intervals.
-Paper: 953. Goal of the zoo: <= 953. Measured (this recipe, 60 epochs, 330 s): 957.2 (corpus 941.2). The same
-training evaluated with a 1,500-temperature schedule gave 876.4: the short schedule underestimates log Z
+Paper: 953. Goal of the zoo: <= 953. Measured (this recipe, 60 epochs, 330 s): 957.2 (corpus 941.2). An earlier
+run of the same training, evaluated with a 1,500-temperature schedule, gave 876.4: the short schedule underestimates log Z
 (docs/documents.md).
 """
 from zoo.training import Recipe
