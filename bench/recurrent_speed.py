@@ -6,7 +6,8 @@
   (``--torch-python``; bench-only, never a dependency of the zoo);
 * the shipped LMs evaluated on both paths: the exact figure of each card must not move beyond float noise.
 
-Rounds alternate ours / Keras / PyTorch, so a slow minute hits all three. Writes ``bench/results/speed.json``.
+Rounds alternate ours / Keras / PyTorch, so a slow minute hits all three. Writes ``bench/results/speed.json``
+(keeping its "images" part, ``bench/image_speed.py``'s).
 
     .venv/bin/python bench/recurrent_speed.py --torch-python /work/peers/bin/python
     .venv/bin/python bench/recurrent_speed.py --quick
@@ -123,7 +124,10 @@ def main():
               "other_cores_busy": load}
     if not args.quick:
         result["shipped_language_models"] = shipped_figures()
-    path = write_json(RESULTS_DIR / ("speed_quick.json" if args.quick else "speed.json"), result)
+    path = RESULTS_DIR / ("speed_quick.json" if args.quick else "speed.json")
+    if path.exists() and "images" in json.loads(path.read_text()):  # bench/image_speed.py's part stays
+        result["images"] = json.loads(path.read_text())["images"]
+    write_json(path, result)
     print(json.dumps(result["median_ratios"], indent=2))
     print(path)
 

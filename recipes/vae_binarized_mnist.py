@@ -34,9 +34,10 @@ def get_config():
         max_minutes=55,
         # KL warm-up (Sønderby et al. 2016) over the first 100 epochs keeps more latent units active.
         kl_schedule={"kind": "linear", "warmup_steps": 50000},
-        # 50 steps per call of the compiled train function: per-step Python overhead dominates
-        # at batch 100 on CPU (bench/vae_mnist.py).
+        # XLA and 50 steps per call of the compiled train function: per-step Python overhead dominates
+        # at batch 100 on CPU (bench/vae_mnist.py; bench/image_speed.py times it against PyTorch).
         steps_per_execution=50,
+        jit_compile=True,
         evaluation={"num_samples": 5000, "chunk_size": 500, "batch_size": 100},
         expected={"test_nll": 88.0},
         toy={"model": {"config": {"latent_dim": 2, "hidden_units": [8]}}, "data": {"args": {"limit": 100}},

@@ -282,6 +282,12 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
         # placeholder ... while/cond"); one step per call works.
         print(f"multi-worker: steps_per_execution {steps_per_execution} -> 1")
         steps_per_execution = 1
+    jit_compile = recipe.jit_compile
+    if multi_worker and jit_compile:
+        # XLA-compiled steps with MultiWorkerMirroredStrategy's collective all-reduce abort the process here
+        # ("double free or corruption" in TF 2.21 on CPU); the strategy's own graph works.
+        print("multi-worker: jit_compile True -> False")
+        jit_compile = False
     with strategy.scope():
         model = build_model(recipe, example_batch, splits)
         if replicas > 1 and getattr(model, "distribution_unsupported", None):
@@ -289,7 +295,7 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
                              f"{model.distribution_unsupported}")
         if hasattr(model, "prepare_for_data") and not recipe.init_from:  # optional hook: vocabulary, data-based init
             model.prepare_for_data(splits)
-        model.compile(optimizer=make_optimizer(recipe, steps * recipe.epochs), jit_compile=recipe.jit_compile,
+        model.compile(optimizer=make_optimizer(recipe, steps * recipe.epochs), jit_compile=jit_compile,
                       steps_per_execution=steps_per_execution)
         if multi_worker:
             rank_one_metrics(model)
