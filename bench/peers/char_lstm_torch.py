@@ -8,9 +8,10 @@ Prints one JSON line: {"chars_per_second", "steps", "seconds", "torch", "threads
 """
 import argparse
 import json
-import time
 
 import torch
+
+from timing import seconds_of_steps  # bench/peers/timing.py (the script's folder is on sys.path)
 
 
 def main():
@@ -53,12 +54,7 @@ def main():
         loss.backward()
         optimizer.step()
 
-    for i in range(args.warmup):
-        step(i)
-    start = time.perf_counter()
-    for i in range(args.warmup, args.warmup + args.steps):
-        step(i)
-    seconds = time.perf_counter() - start
+    seconds = seconds_of_steps(step, args.warmup, args.steps)
     print(json.dumps({"chars_per_second": args.steps * args.batch * args.window / seconds, "steps": args.steps,
                       "seconds": seconds, "torch": torch.__version__, "threads": torch.get_num_threads()}))
 

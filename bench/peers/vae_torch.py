@@ -13,10 +13,11 @@ Prints one JSON line: {"examples_per_second", "steps", "seconds", "torch", "thre
 import argparse
 import json
 import math
-import time
 
 import torch
 import torch.nn.functional as F
+
+from timing import seconds_of_steps  # bench/peers/timing.py (the script's folder is on sys.path)
 
 
 class GatedDense(torch.nn.Module):
@@ -81,12 +82,7 @@ def main():
         loss.backward()
         optimizer.step()
 
-    for i in range(args.warmup):
-        step(i)
-    start = time.perf_counter()
-    for i in range(args.steps):
-        step(i)
-    seconds = time.perf_counter() - start
+    seconds = seconds_of_steps(step, args.warmup, args.steps)
     print(json.dumps({"examples_per_second": args.steps * args.batch / seconds, "steps": args.steps,
                       "seconds": seconds, "k": args.k, "hidden": hidden, "latent": latent, "gated": gated,
                       "torch": torch.__version__, "threads": torch.get_num_threads()}))
