@@ -125,8 +125,9 @@ def main():
     if not args.quick:
         result["shipped_language_models"] = shipped_figures()
     path = RESULTS_DIR / ("speed_quick.json" if args.quick else "speed.json")
-    if path.exists() and "images" in json.loads(path.read_text()):  # bench/image_speed.py's part stays
-        result["images"] = json.loads(path.read_text())["images"]
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    if "images" in earlier:  # bench/image_speed.py's part stays
+        result["images"] = earlier["images"]
     write_json(path, result)
     print(json.dumps(result["median_ratios"], indent=2))
     print(path)
