@@ -47,7 +47,10 @@ def test_train_toy_then_evaluate_sample_export(tiny_data_dir, tmp_path, zoo_home
     metrics = json.loads(capsys.readouterr().out)  # stdout is the JSON alone (the progress bar is on stderr)
     assert metrics["examples"] == 5 and metrics["importance_samples"] == 3
     written = json.loads(record.read_text())
-    assert written["metrics"] == metrics and written["limit"] == 5 and written["arguments"] == {"num_samples": 3}
+    # the card's evaluation settings (chunk and batch sizes) with the command line's k
+    card_settings = json.loads((models / "vae-binarized-mnist" / "card.json").read_text())["recipe_config"]["evaluation"]
+    settings = {**card_settings, "num_samples": 3}
+    assert written["metrics"] == metrics and written["limit"] == 5 and written["arguments"] == settings
     assert written["command"] == f"zoo evaluate vae-binarized-mnist --limit 5 --num-samples 3 --record {record}"
     assert written["seconds"] >= 0
     # Issue 18: the printed NLL and ELBO are the Keras model's on the first 5 test rows with k = 3, and not
@@ -56,7 +59,7 @@ def test_train_toy_then_evaluate_sample_export(tiny_data_dir, tmp_path, zoo_home
     from zoo.data import DATASETS
     model = zoo.load("vae-binarized-mnist", compile=False)
     test = DATASETS["binarized_mnist"].load()["test"]
-    expected = model.measure(test[:5], num_samples=3)
+    expected = model.measure(test[:5], **settings)
     assert metrics["nll"] == pytest.approx(expected["nll"], rel=1e-6)
     assert metrics["elbo"] == pytest.approx(expected["elbo"], rel=1e-6)
     assert abs(metrics["nll"] - model.measure(test[5:10], num_samples=3)["nll"]) > 1e-3

@@ -79,7 +79,12 @@ def cmd_evaluate(args):
     from zoo.training.run import measure_arguments
     splits = DATASETS[card["data"]["loader"]].load()
     x = splits[args.split][: args.limit]
-    extra = measure_arguments(model.measure, num_samples=args.num_samples)
+    # the card's evaluation settings (its figures were measured with them: k, and the chunk and batch sizes that
+    # bound memory), then the command line's k; labels where the split has them (purity), as training passes them
+    settings = dict(card.get("recipe_config", {}).get("evaluation", {}))
+    if args.num_samples is not None:
+        settings["num_samples"] = args.num_samples
+    extra = measure_arguments(model.measure, labels=splits.get(f"{args.split}_labels"), **settings)
     start = time.time()
     with contextlib.redirect_stdout(sys.stderr):  # the bar on stderr: stdout holds the metrics' JSON only
         metrics = model.measure(x, **extra)

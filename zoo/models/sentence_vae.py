@@ -193,11 +193,15 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         return {"reconstruction": reconstruction, "kl": kl, "elbo": reconstruction - kl, "bound": bound}
 
     # === Evaluation ===
-    def measure(self, x, num_samples=1000, chunk_size=250, batch_size=100, seed=0, progress=None):
+    def measure(self, x, num_samples=1000, chunk_size=50, batch_size=10, seed=0, progress=None):
         """Bowman's Table 2 figures on padded sentences x (N, L): NLL per sentence by importance sampling
         (``num_samples``), ELBO and KL per sentence, the word perplexity exp(sum NLL / sum tokens), and the
         collapse diagnostics: I(x; z) (He et al.'s estimator, averaged over batches of ``batch_size``) and the
-        active units (Burda et al.). ``progress``: as in ``zoo.objectives.log_likelihood``."""
+        active units (Burda et al.). ``progress``: as in ``zoo.objectives.log_likelihood``.
+        Memory: each chunk holds chunk_size x batch_size x L x V logits (50 x 10 x 83 x 10,000 floats, 1.7 GB, for
+        PTB's longest sentences). The old defaults, 250 x 100, went past 2^31 elements, and TensorFlow's CPU
+        softmax then read out of bounds and crashed the process (``zoo evaluate`` used them until it took the
+        card's settings)."""
         x = np.asarray(x, np.float32)
         if x.ndim != 2 or not len(x):
             raise ValueError(f"expected padded sentences (N, L), got shape {x.shape}")
