@@ -316,6 +316,8 @@ def train(recipe, run_dir=None, seed=0, deterministic=False, resume=True, publis
            "best_epoch": best_epoch, "wall_seconds": round(wall, 1),
            "batch_size": global_batch, "replicas": replicas, "strategy": type(strategy).__name__,
            "deterministic": deterministic, "learning_rate": recipe.learning_rate,
+           # the settings the run used, which multi-worker runs lower from the recipe's (recipe_config keeps those)
+           "jit_compile": bool(jit_compile), "steps_per_execution": steps_per_execution,
            "examples_per_second": round(len(history.get("loss", [])) * _rows(splits["train"]) / wall, 1) if wall else None,
            "examples": "tokens" if recipe.data.get("layout") == "stream" else "rows",
            "final_validation": {k: _last(v) for k, v in history.items() if k.startswith("val_")}}
