@@ -202,6 +202,18 @@ def test_sentence_vae_nll_per_sentence():
     assert_within(-log_px, card_of(name)["metrics"]["test_nll"], f"{name} NLL per sentence")
 
 
+def test_sentence_language_model_on_the_whole_test_set():
+    """The sentence LM's figures are exact (no sampling), and the whole test split takes some 10 s: recomputed in
+    full, with the card's batch size, they must equal the card's to float noise."""
+    name = "rnnlm-ptb-sentences"
+    test = np.asarray(shipped_data(name)["test"], np.float32)
+    metrics = load(name).measure(test, **card_of(name)["recipe_config"]["evaluation"])
+    card = card_of(name)["metrics"]
+    assert metrics["sentences"] == card["test_sentences"] and metrics["tokens"] == card["test_tokens"]
+    assert metrics["nll"] == pytest.approx(card["test_nll"], rel=1e-5)
+    assert metrics["perplexity"] == pytest.approx(card["test_perplexity"], rel=1e-4)
+
+
 # === Token streams: windows at random positions of the test stream, each read from the zero state in parallel (one
 # row each) and scored after a warm-up, so the state has forgotten its start; the standard error is over windows ===
 @pytest.mark.parametrize("name, windows, warm_up, scored", [("char-rnn-shakespeare", 16, 200, 200),
