@@ -39,7 +39,7 @@ from zoo.layers.recurrent import RecurrentStack
 from zoo.models.latent import LatentVariableModel
 from zoo.models.token_model import (TokenModel, padded_ids_and_mask, sentence_metrics, teacher_forcing_inputs,
                                     token_log_probs, trim_padding)
-from zoo.objectives import active_units, free_bits_kl, log_likelihood, mutual_information, word_dropout
+from zoo.objectives import active_units, free_bits_kl, log_likelihood, set_mutual_information, word_dropout
 from zoo.objectives.free_bits import MODES as FREE_BITS_MODES
 from zoo.registry import register_model
 
@@ -196,8 +196,9 @@ class SentenceVAE(TokenModel, LatentVariableModel):
     def measure(self, x, num_samples=1000, chunk_size=50, batch_size=10, seed=0, progress=None):
         """Bowman's Table 2 figures on padded sentences x (N, L): NLL per sentence by importance sampling
         (``num_samples``), ELBO and KL per sentence, the word perplexity exp(sum NLL / sum tokens), and the
-        collapse diagnostics: I(x; z) (He et al.'s estimator, averaged over batches of ``batch_size``) and the
-        active units (Burda et al.). ``progress``: as in ``zoo.objectives.log_likelihood``.
+        collapse diagnostics: I(x; z) (He et al.'s estimator with the aggregate posterior over all of x,
+        ``set_mutual_information``: batches of ``batch_size`` would cap it at log ``batch_size``) and the active
+        units (Burda et al.). ``progress``: as in ``zoo.objectives.log_likelihood``.
         Memory: each chunk holds chunk_size x batch_size x L x V logits (50 x 10 x 83 x 10,000 floats, 1.7 GB, for
         PTB's longest sentences). The old defaults, 250 x 100, went past 2^31 elements, and TensorFlow's CPU
         softmax then read out of bounds and crashed the process (``zoo evaluate`` used them until it took the
@@ -208,7 +209,7 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         x = x[length_order(x, PAD)]  # batches of similar lengths: less padding
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
                                 seed=seed, progress=progress)
-        elbo, kl, means, information = [], [], [], []
+        elbo, kl, means, scales = [], [], [], []
         for start in range(0, len(x), batch_size):
             batch = self.trim_padding(tf.constant(x[start:start + batch_size]))
             posterior = self.posterior(batch)
@@ -216,11 +217,13 @@ class SentenceVAE(TokenModel, LatentVariableModel):
             elbo.append(terms["elbo"].numpy())
             kl.append(terms["kl"].numpy())
             means.append(posterior.mean().numpy())
-            information.append((len(batch), float(mutual_information(posterior, tf.constant([seed, start])))))
-        units, _ = active_units(np.concatenate(means))
+            scales.append(posterior.stddev().numpy())
+        means = np.concatenate(means)
+        units, _ = active_units(means)
+        information = float(set_mutual_information(means, np.concatenate(scales), tf.constant([seed, 11])))
         return {**sentence_metrics(log_px.sum(), len(x), (x > PAD).sum()),
                 "elbo": float(np.concatenate(elbo).mean()), "kl": float(np.concatenate(kl).mean()),
-                "mutual_information": sum(n * mi for n, mi in information) / len(x), "active_units": int(units),
+                "mutual_information": information, "active_units": int(units),
                 "importance_samples": num_samples}
 
     # === Generation ===
