@@ -10,6 +10,9 @@
   posterior mean does not move with x carries no information.
 """
 import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
 
 
 def mutual_information(posterior, seed):
@@ -39,14 +42,12 @@ def set_mutual_information(loc, scale, seed, block=256):
     Computed in blocks of ``block`` draws: memory block x N x D. loc, scale: (N, D); seed: (2,) int32 -> nats."""
     loc = tf.convert_to_tensor(loc, tf.float32)
     scale = tf.convert_to_tensor(scale, tf.float32)
-    n = tf.shape(loc)[0]
+    posteriors = tfd.Independent(tfd.Normal(loc, scale), 1)  # batch (N,)
+    n = int(loc.shape[0])
     z = loc + scale * tf.random.stateless_normal(tf.shape(loc), seed)
-    log_norm = -0.5 * tf.cast(tf.shape(loc)[1], tf.float32) * tf.math.log(2.0 * 3.141592653589793) \
-        - tf.reduce_sum(tf.math.log(scale), -1)  # (N,)
     information = []
-    for start in range(0, int(n), block):
-        standardised = (z[start:start + block, None, :] - loc[None]) / scale[None]  # (b, N, D)
-        log_q = log_norm[None] - 0.5 * tf.reduce_sum(tf.square(standardised), -1)  # (b, N): log q(z_b | x_m)
+    for start in range(0, n, block):
+        log_q = posteriors.log_prob(z[start:start + block, None, :])  # (b, N): log q(z_b | x_m)
         own = tf.linalg.diag_part(log_q[:, start:start + block])  # log q(z_b | x_b)
-        information.append(own - tf.reduce_logsumexp(log_q, axis=1) + tf.math.log(tf.cast(n, tf.float32)))
+        information.append(own - tf.reduce_logsumexp(log_q, axis=1) + tf.math.log(float(n)))
     return tf.reduce_mean(tf.concat(information, 0))
