@@ -209,11 +209,24 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         x = x[length_order(x, PAD)]  # batches of similar lengths: less padding
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
                                 seed=seed, progress=progress)
+        return {**sentence_metrics(log_px.sum(), len(x), (x > PAD).sum()),
+                **self.diagnostics(x, batch_size=batch_size, seed=seed), "importance_samples": num_samples}
+
+    def diagnostics(self, x, batch_size=10, seed=0):
+        """The posterior's figures on padded sentences x (N, L), without importance sampling: mean ELBO and KL
+        per sentence, I(x; z) over the whole set (``set_mutual_information``) and the active units (Burda et
+        al. 2016). The KL is exact; the ELBO and I(x; z) are one-draw estimates, fixed by ``seed`` (each batch's
+        draws folded in from its position, so they are independent across batches: one seed for every batch of 10
+        drew the same 10 noise vectors 376 times, and the shipped card's ELBO, -105.45, sat 0.45 nats below the
+        estimate of independent draws)."""
+        x = np.asarray(x, np.float32)
+        x = x[length_order(x, PAD)]
         elbo, kl, means, scales = [], [], [], []
         for start in range(0, len(x), batch_size):
             batch = self.trim_padding(tf.constant(x[start:start + batch_size]))
             posterior = self.posterior(batch)
-            terms = super().objective_terms(batch, posterior, tf.constant([seed, 7]))
+            batch_seed = tf.random.experimental.stateless_fold_in(tf.constant([seed, 7]), start)
+            terms = super().objective_terms(batch, posterior, batch_seed)
             elbo.append(terms["elbo"].numpy())
             kl.append(terms["kl"].numpy())
             means.append(posterior.mean().numpy())
@@ -221,10 +234,8 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         means = np.concatenate(means)
         units, _ = active_units(means)
         information = float(set_mutual_information(means, np.concatenate(scales), tf.constant([seed, 11])))
-        return {**sentence_metrics(log_px.sum(), len(x), (x > PAD).sum()),
-                "elbo": float(np.concatenate(elbo).mean()), "kl": float(np.concatenate(kl).mean()),
-                "mutual_information": information, "active_units": int(units),
-                "importance_samples": num_samples}
+        return {"elbo": float(np.concatenate(elbo).mean()), "kl": float(np.concatenate(kl).mean()),
+                "mutual_information": information, "active_units": int(units)}
 
     # === Generation ===
     def _step(self, tokens, state):
