@@ -36,6 +36,7 @@ def get_config():
         kl_schedule={"kind": "constant", "value": 0.0},
         monitor="val_reconstruction",  # not val_loss (refused with a kl_schedule); with beta 0 they are the same
         monitor_mode="max",
+        weights_dtype="float16",  # over the 20 MB cap at float32
         evaluation={"num_samples": 50, "chunk_size": 50, "batch_size": 10},
         expected={"test_active_units": 32},
         toy={"model": {"config": {"latent_dim": 2, "embedding_dim": 8, "hidden_units": 8}},
