@@ -164,6 +164,18 @@ def test_encoder_ignores_padding():
     np.testing.assert_allclose(model(short)[0], model(longer)[0], rtol=1e-5, atol=1e-6)
 
 
+def test_the_per_epoch_report_is_the_latent_models_and_the_set_figures_are_separate():
+    """``diagnostics(batch)`` feeds the TensorBoard callback every epoch ({"scalars", "histograms"}, as every
+    latent model's); ``set_figures`` (the test figures) must not shadow it. Their exact KL agrees."""
+    model = tiny()
+    x = padded(["the market fell", "a <unk> said the company is n't for sale", "shares rose"])
+    report = model.diagnostics(model.trim_padding(tf.constant(x)))
+    assert {"active_units", "active_units_variance", "mutual_information"} <= set(report["scalars"])
+    assert report["histograms"]["kl_per_dimension"].shape == (model.latent_dim,)
+    figures = model.set_figures(x, batch_size=2)
+    assert figures["kl"] == pytest.approx(float(tf.reduce_sum(report["histograms"]["kl_per_dimension"])), rel=1e-5)
+
+
 def test_trained_bound_applies_word_dropout_and_free_bits_but_reports_the_plain_elbo():
     x = padded(["the market fell", "a <unk> said the company is n't for sale"])
     plain, toolkit = tiny(), tiny(free_bits=5.0, word_dropout=0.5)

@@ -209,7 +209,7 @@ def test_sentence_vae_posterior_diagnostics_on_the_whole_test_set():
     first ELBO, -105.45, drew the same 10 noise vectors for every batch and sat 0.45 below)."""
     name = "sentence-vae-ptb-bowman"
     test = np.asarray(shipped_data(name)["test"], np.float32)
-    figures = load(name).diagnostics(test, batch_size=100, seed=0)
+    figures = load(name).set_figures(test, batch_size=100, seed=0)
     card = card_of(name)["metrics"]
     assert figures["kl"] == pytest.approx(card["test_kl"], rel=1e-5)
     assert figures["active_units"] == card["test_active_units"]

@@ -210,10 +210,11 @@ class SentenceVAE(TokenModel, LatentVariableModel):
         log_px = log_likelihood(self, x, num_samples=num_samples, chunk_size=chunk_size, batch_size=batch_size,
                                 seed=seed, progress=progress)
         return {**sentence_metrics(log_px.sum(), len(x), (x > PAD).sum()),
-                **self.diagnostics(x, batch_size=batch_size, seed=seed), "importance_samples": num_samples}
+                **self.set_figures(x, batch_size=batch_size, seed=seed), "importance_samples": num_samples}
 
-    def diagnostics(self, x, batch_size=10, seed=0):
-        """The posterior's figures on padded sentences x (N, L), without importance sampling: mean ELBO and KL
+    def set_figures(self, x, batch_size=10, seed=0):
+        """The posterior's figures over a whole set of padded sentences x (N, L), without importance sampling (the
+        test figures; ``diagnostics``, inherited, is the per-epoch TensorBoard report of one batch): mean ELBO and KL
         per sentence, I(x; z) over the whole set (``set_mutual_information``) and the active units (Burda et
         al. 2016). The KL is exact; the ELBO and I(x; z) are one-draw estimates, fixed by ``seed`` (each batch's
         draws folded in from its position, so they are independent across batches: one seed for every batch of 10
